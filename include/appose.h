@@ -1,0 +1,457 @@
+/*
+ * libappose: run Python and Groovy workers from C, share arrays without
+ * copying. SPDX-License-Identifier: BSD-2-Clause
+ *
+ * Generated from the Rust sources by cbindgen. Do not edit: change src/ffi/
+ * and run `APPOSE_UPDATE_HEADER=1 cargo build`.
+ *
+ * Conventions:
+ * - Fallible functions return appose_status (0 = APPOSE_STATUS_OK). Results
+ *   are written to *_out parameters only on success.
+ * - appose_last_error() holds the message of the last failure on the calling
+ *   thread; appose_status_str() names a status.
+ * - Strings in are NUL-terminated UTF-8 and copied. Strings out are freed with
+ *   appose_string_free(). Strings passed to callbacks live for the call only.
+ * - Handles are freed with their *_free function; a freed or wrong-kind handle
+ *   gives APPOSE_STATUS_INVALID_HANDLE, never a crash.
+ * - Callbacks run on the service's dispatcher thread, one at a time, in order.
+ *   Each registration takes userdata and an optional userdata_free, called
+ *   exactly once when the library no longer needs userdata (never if the
+ *   registration fails). Blocking calls from a callback return
+ *   APPOSE_STATUS_REENTRANT.
+ */
+
+#ifndef APPOSE_H
+#define APPOSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define APPOSE_VERSION_MAJOR 0
+#define APPOSE_VERSION_MINOR 1
+#define APPOSE_VERSION_PATCH 0
+#define APPOSE_VERSION "0.1.0"
+
+
+/**
+ * Status of a fallible call. The numbers are part of the ABI and are never
+ * reused or renumbered.
+ */
+typedef enum appose_status {
+  /**
+   * Success.
+   */
+  APPOSE_STATUS_OK = 0,
+  /**
+   * A required pointer argument was NULL.
+   */
+  APPOSE_STATUS_NULL_ARGUMENT = 1,
+  /**
+   * A string argument was not valid UTF-8.
+   */
+  APPOSE_STATUS_INVALID_UTF8 = 2,
+  /**
+   * An argument was malformed or out of range.
+   */
+  APPOSE_STATUS_INVALID_ARGUMENT = 3,
+  /**
+   * A handle was freed already, never issued, or of another kind.
+   */
+  APPOSE_STATUS_INVALID_HANDLE = 4,
+  /**
+   * Text that must be JSON was not.
+   */
+  APPOSE_STATUS_INVALID_JSON = 5,
+  /**
+   * The object's state does not allow the call.
+   */
+  APPOSE_STATUS_INVALID_STATE = 6,
+  /**
+   * An operating-system call failed.
+   */
+  APPOSE_STATUS_IO = 7,
+  /**
+   * A needed file or executable does not exist.
+   */
+  APPOSE_STATUS_NOT_FOUND = 8,
+  /**
+   * A timeout ran out; the object is left as it was.
+   */
+  APPOSE_STATUS_TIMEOUT = 9,
+  /**
+   * A blocking call was made from a callback, where it would deadlock.
+   */
+  APPOSE_STATUS_REENTRANT = 10,
+  /**
+   * The task finished FAILED; appose_last_error() holds its error.
+   */
+  APPOSE_STATUS_TASK_FAILED = 11,
+  /**
+   * The task finished CANCELED.
+   */
+  APPOSE_STATUS_TASK_CANCELED = 12,
+  /**
+   * The task finished CRASHED; appose_last_error() holds the crash report.
+   */
+  APPOSE_STATUS_TASK_CRASHED = 13,
+  /**
+   * The service is closed and takes no more requests.
+   */
+  APPOSE_STATUS_SERVICE_CLOSED = 14,
+  /**
+   * The library panicked; the call had no effect it could vouch for.
+   */
+  APPOSE_STATUS_PANIC = 15,
+} appose_status;
+
+/**
+ * The kind of a task event. Numbers are part of the ABI.
+ */
+typedef enum appose_response_type {
+  APPOSE_RESPONSE_LAUNCH = 0,
+  APPOSE_RESPONSE_UPDATE = 1,
+  APPOSE_RESPONSE_COMPLETION = 2,
+  APPOSE_RESPONSE_CANCELATION = 3,
+  APPOSE_RESPONSE_FAILURE = 4,
+  /**
+   * Our own verdict when the worker exits with the task pending.
+   */
+  APPOSE_RESPONSE_CRASH = 5,
+} appose_response_type;
+
+/**
+ * Where a task is in its life. Numbers are part of the ABI.
+ */
+typedef enum appose_task_status {
+  /**
+   * Made, not yet sent to the worker; listeners may be added.
+   */
+  APPOSE_TASK_INITIAL = 0,
+  /**
+   * Sent, not yet launched by the worker.
+   */
+  APPOSE_TASK_QUEUED = 1,
+  /**
+   * Launched by the worker.
+   */
+  APPOSE_TASK_RUNNING = 2,
+  /**
+   * Finished; outputs are available.
+   */
+  APPOSE_TASK_COMPLETE = 3,
+  /**
+   * Canceled at the caller's request.
+   */
+  APPOSE_TASK_CANCELED = 4,
+  /**
+   * The script raised an error; see appose_task_error.
+   */
+  APPOSE_TASK_FAILED = 5,
+  /**
+   * The worker exited with the task pending; see appose_task_error.
+   */
+  APPOSE_TASK_CRASHED = 6,
+} appose_task_status;
+
+/**
+ * An environment handle (see `appose_env_*`).
+ */
+typedef struct appose_env appose_env;
+
+/**
+ * A service handle: one worker process (see `appose_service_*`).
+ */
+typedef struct appose_service appose_service;
+
+/**
+ * A task handle (see `appose_task_*`).
+ */
+typedef struct appose_task appose_task;
+
+/**
+ * Receives one debug line: `[SERVICE-n] ...` (service messages, requests,
+ * responses) or `[WORKER-n] ...` (worker stderr). `message` lives for the
+ * call only. Runs on the service's dispatcher thread.
+ */
+typedef void (*appose_debug_listener)(void *userdata, const char *message);
+
+/**
+ * Frees the caller's `userdata` when the library no longer needs it.
+ */
+typedef void (*appose_userdata_free)(void *userdata);
+
+/**
+ * One task event, as a listener sees it. Every pointer is NULL when the
+ * field is absent and lives for the listener call only.
+ */
+typedef struct appose_task_event {
+  enum appose_response_type response_type;
+  /**
+   * The task's status with this event taken into account.
+   */
+  enum appose_task_status status;
+  /**
+   * UPDATE: the progress message.
+   */
+  const char *message;
+  /**
+   * UPDATE: whether `current` holds a value.
+   */
+  bool has_current;
+  int64_t current;
+  /**
+   * UPDATE: whether `maximum` holds a value.
+   */
+  bool has_maximum;
+  int64_t maximum;
+  /**
+   * UPDATE: the `info` value as JSON text.
+   */
+  const char *info_json;
+  /**
+   * FAILURE and CRASH: the error text.
+   */
+  const char *error;
+} appose_task_event;
+
+/**
+ * Receives the events of one task, in order, on the service's dispatcher
+ * thread. `event` lives for the call only. Must not unwind (no C++
+ * exceptions may escape it).
+ */
+typedef void (*appose_task_listener)(void *userdata, const struct appose_task_event *event);
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+/**
+ * The library version, e.g. `"0.1.0"`. Static; never free it.
+ */
+const char *appose_version(void);
+
+/**
+ * The name of a status code (`"APPOSE_STATUS_OK"`, ...), or
+ * `"APPOSE_STATUS_UNKNOWN"`. Static; never free it. Takes an `int` so that
+ * any value, even one this version does not know, is safe to pass.
+ */
+const char *appose_status_str(int status);
+
+/**
+ * The message of the last failed call on this thread ("" if none). Valid
+ * until the next failing call on this thread; never free it.
+ */
+const char *appose_last_error(void);
+
+/**
+ * Frees a string the library returned through an out-parameter. NULL is a
+ * no-op. Never pass a string the library did not allocate.
+ */
+void appose_string_free(char *s);
+
+/**
+ * The system environment: executables found on `PATH`, based in the
+ * current directory. Free with `appose_env_free`.
+ */
+enum appose_status appose_env_system(struct appose_env **env_out);
+
+/**
+ * An existing directory as an environment: executables are looked up in
+ * `dir/bin` and `dir`. Free with `appose_env_free`.
+ */
+enum appose_status appose_env_wrap(const char *dir, struct appose_env **env_out);
+
+/**
+ * The environment's base directory (free with `appose_string_free`).
+ */
+enum appose_status appose_env_base(const struct appose_env *env, char **base_out);
+
+/**
+ * A Python worker service (not started yet) with the Appose peers' command:
+ * the first of `python`, `python3`, `python.exe`, `bin/python`,
+ * `bin/python.exe` found, run with `-c "import appose.python_worker; ..."`.
+ * `APPOSE_STATUS_NOT_FOUND` when there is none. Free with
+ * `appose_service_free`.
+ */
+enum appose_status appose_env_python(const struct appose_env *env,
+                                     struct appose_service **service_out);
+
+/**
+ * A service (not started yet) running the first of the `n_candidates`
+ * executable names found in the environment, followed by the `n_args`
+ * arguments. `args` may be NULL when `n_args` is 0.
+ */
+enum appose_status appose_env_service(const struct appose_env *env,
+                                      const char *const *candidates,
+                                      size_t n_candidates,
+                                      const char *const *args,
+                                      size_t n_args,
+                                      struct appose_service **service_out);
+
+/**
+ * Frees an environment handle. NULL is a no-op; a handle freed already gives
+ * `APPOSE_STATUS_INVALID_HANDLE`. Services made from it are unaffected.
+ */
+enum appose_status appose_env_free(struct appose_env *env);
+
+/**
+ * Sets a script the worker runs before it reads any request (through a temp
+ * file readable only by the user, named in `APPOSE_INIT_SCRIPT`). Its public
+ * names are visible to every task. Only before the service starts.
+ */
+enum appose_status appose_service_init(struct appose_service *service, const char *script);
+
+/**
+ * Sets (or, with `value` NULL, removes) an environment variable of the
+ * worker. Only before the service starts.
+ */
+enum appose_status appose_service_env_var(struct appose_service *service,
+                                          const char *key,
+                                          const char *value);
+
+/**
+ * Sets the debug listener. Only before the service starts. On success the
+ * library owns `userdata` and calls `userdata_free` (if not NULL) exactly
+ * once, on any thread, when it no longer needs it; on failure it never does.
+ */
+enum appose_status appose_service_debug(struct appose_service *service,
+                                        appose_debug_listener listener,
+                                        void *userdata,
+                                        appose_userdata_free userdata_free);
+
+/**
+ * Starts the worker process. Optional: the first task starts it too.
+ */
+enum appose_status appose_service_start(struct appose_service *service);
+
+/**
+ * Makes a task (INITIAL) running `script` with `inputs_json` (a JSON object,
+ * or NULL for none) on `queue` (NULL, or `"main"` for the worker's main
+ * thread). Starts the service if needed. Add listeners, then call
+ * `appose_task_start` or `appose_task_wait`. Free with `appose_task_free`.
+ */
+enum appose_status appose_service_task(struct appose_service *service,
+                                       const char *script,
+                                       const char *inputs_json,
+                                       const char *queue,
+                                       struct appose_task **task_out);
+
+/**
+ * Closes the worker's stdin, waits up to `timeout_ms` (negative: no limit)
+ * for it to exit, then kills its process group. Writes the exit code (128 +
+ * signal number if killed; -1 if never started) to `exit_code_out` unless
+ * it is NULL. `APPOSE_STATUS_REENTRANT` from inside a callback.
+ */
+enum appose_status appose_service_close(struct appose_service *service,
+                                        int64_t timeout_ms,
+                                        int *exit_code_out);
+
+/**
+ * Kills the worker's whole process group at once; pending tasks end CRASHED.
+ */
+enum appose_status appose_service_kill(struct appose_service *service);
+
+/**
+ * Whether the worker process is running.
+ */
+enum appose_status appose_service_is_alive(struct appose_service *service, bool *alive_out);
+
+/**
+ * The worker's stdout lines that were not responses, as a JSON array of
+ * strings (free with `appose_string_free`).
+ */
+enum appose_status appose_service_invalid_lines(struct appose_service *service, char **json_out);
+
+/**
+ * The worker's stderr lines, as a JSON array of strings (free with
+ * `appose_string_free`).
+ */
+enum appose_status appose_service_error_lines(struct appose_service *service, char **json_out);
+
+/**
+ * Frees a service handle. Tasks keep their service alive; when the last
+ * handle of a started service goes without `appose_service_close`, the
+ * worker's stdin is closed and it is killed if still running 10 s later.
+ */
+enum appose_status appose_service_free(struct appose_service *service);
+
+/**
+ * Adds a listener. Only while the task is INITIAL. On success the library
+ * owns `userdata` and calls `userdata_free` (if not NULL) exactly once, on
+ * any thread, after the last event or when the task is freed unstarted; on
+ * failure it never does.
+ */
+enum appose_status appose_task_listen(struct appose_task *task,
+                                      appose_task_listener listener,
+                                      void *userdata,
+                                      appose_userdata_free userdata_free);
+
+/**
+ * Sends the task to the worker. `APPOSE_STATUS_INVALID_STATE` if it was
+ * started already.
+ */
+enum appose_status appose_task_start(struct appose_task *task);
+
+/**
+ * Waits for the task to finish (starting it if INITIAL), at most
+ * `timeout_ms` milliseconds (negative: no limit). Returns OK for COMPLETE,
+ * `APPOSE_STATUS_TASK_FAILED` / `_CANCELED` / `_CRASHED` otherwise (the error
+ * text in `appose_last_error()`), `APPOSE_STATUS_TIMEOUT` if time ran out
+ * (the task goes on), `APPOSE_STATUS_REENTRANT` inside a callback. Every
+ * listener call for the task has returned before this does.
+ */
+enum appose_status appose_task_wait(struct appose_task *task, int64_t timeout_ms);
+
+/**
+ * Asks the worker to cancel the task. Cooperative: the script must check
+ * `task.cancel_requested`. A task not yet started is canceled at once.
+ */
+enum appose_status appose_task_cancel(struct appose_task *task);
+
+/**
+ * The task's current status.
+ */
+enum appose_status appose_task_get_status(struct appose_task *task,
+                                          enum appose_task_status *status_out);
+
+/**
+ * The name of a task status (`"COMPLETE"`, ...). Static; never free it.
+ * Takes an `int` so that any value is safe to pass (`"UNKNOWN"`).
+ */
+const char *appose_task_status_str(int status);
+
+/**
+ * The task's outputs as a JSON object (`{}` before completion). Free with
+ * `appose_string_free`.
+ */
+enum appose_status appose_task_outputs_json(struct appose_task *task, char **json_out);
+
+/**
+ * `outputs["result"]` as JSON text, `null` when absent. Free with
+ * `appose_string_free`.
+ */
+enum appose_status appose_task_result_json(struct appose_task *task, char **json_out);
+
+/**
+ * The error text of a FAILED or CRASHED task; NULL is written when there is
+ * none. Free with `appose_string_free`.
+ */
+enum appose_status appose_task_error(struct appose_task *task, char **error_out);
+
+/**
+ * The task's id, as sent to the worker. Free with `appose_string_free`.
+ */
+enum appose_status appose_task_id(struct appose_task *task, char **id_out);
+
+/**
+ * Frees a task handle. A started task runs on; its listeners are released
+ * after its last event.
+ */
+enum appose_status appose_task_free(struct appose_task *task);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* APPOSE_H */

@@ -1,0 +1,236 @@
+//! Environments: where a worker's executables live and how to launch them.
+//!
+//! An [`Environment`] is plain data (base directory, bin directories, a
+//! launcher prefix such as `pixi run ...`, extra environment variables) and is
+//! immutable once made; builders (system, wrap, and later uv/pixi/mamba) only
+//! differ in how they fill it. [`Environment::python`] and
+//! [`Environment::service`] turn it into a not-yet-started [`Service`].
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::service::{Service, ServiceConfig};
+
+/// The Python executables the peers look for, in their order.
+pub const PYTHON_CANDIDATES: &[&str] = &[
+    "python",
+    "python3",
+    "python.exe",
+    "bin/python",
+    "bin/python.exe",
+];
+
+/// The worker program the Python peers start.
+pub const PYTHON_WORKER_ARGS: &[&str] = &[
+    "-c",
+    "import appose.python_worker; appose.python_worker.main()",
+];
+
+/// Variables removed from a worker's environment, as the Python client does:
+/// they would point the worker at some other conda environment.
+const DROPPED_VARS: &[&str] = &[
+    "CONDA_PREFIX",
+    "CONDA_DEFAULT_ENV",
+    "CONDA_SHLVL",
+    "PYTHONEXECUTABLE",
+];
+
+/// Where a worker runs and how it is launched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Environment {
+    base: PathBuf,
+    bin_paths: Vec<PathBuf>,
+    launch_args: Vec<String>,
+    env_vars: Vec<(String, String)>,
+}
+
+impl Environment {
+    /// An environment from its parts. `launch_args`, when not empty, is put
+    /// before the executable, which is then named bare (the launcher finds it).
+    pub fn new(
+        base: impl Into<PathBuf>,
+        bin_paths: Vec<PathBuf>,
+        launch_args: Vec<String>,
+        env_vars: Vec<(String, String)>,
+    ) -> Self {
+        Environment {
+            base: base.into(),
+            bin_paths,
+            launch_args,
+            env_vars,
+        }
+    }
+
+    /// The system's own executables: the directories on `PATH`, based in the
+    /// current directory.
+    pub fn system() -> Result<Self> {
+        let base = std::env::current_dir()
+            .map_err(|e| Error::io("cannot read the current directory", e))?;
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let bin_paths = std::env::split_paths(&path).collect();
+        Ok(Environment::new(base, bin_paths, Vec::new(), Vec::new()))
+    }
+
+    /// An existing directory used as it is: its `bin/` (and the directory
+    /// itself) searched for executables. Detection of pixi and conda layouts
+    /// comes with the builders.
+    pub fn wrap(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let base = std::fs::canonicalize(dir)
+            .map_err(|e| Error::io(format!("cannot wrap {}", dir.display()), e))?;
+        if !base.is_dir() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("cannot wrap {}: not a directory", base.display()),
+            ));
+        }
+        let bin_paths = vec![base.join("bin"), base.clone()];
+        Ok(Environment::new(base, bin_paths, Vec::new(), Vec::new()))
+    }
+
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    pub fn bin_paths(&self) -> &[PathBuf] {
+        &self.bin_paths
+    }
+
+    pub fn launch_args(&self) -> &[String] {
+        &self.launch_args
+    }
+
+    pub fn env_vars(&self) -> &[(String, String)] {
+        &self.env_vars
+    }
+
+    /// A Python worker service (not started), with the peers' argv.
+    pub fn python(&self) -> Result<Service> {
+        let args: Vec<String> = PYTHON_WORKER_ARGS.iter().map(|s| s.to_string()).collect();
+        self.service(PYTHON_CANDIDATES, &args)
+    }
+
+    /// A service running the first of `candidates` found in this environment,
+    /// with `args` after it.
+    pub fn service(&self, candidates: &[&str], args: &[String]) -> Result<Service> {
+        let exe = self.find_executable(candidates)?;
+        let mut argv = self.launch_args.clone();
+        argv.push(exe);
+        argv.extend(args.iter().cloned());
+        Ok(Service::new(self.service_config(argv)))
+    }
+
+    /// A service running exactly `argv` in this environment.
+    pub fn service_argv(&self, argv: Vec<String>) -> Result<Service> {
+        if argv.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "a worker command needs at least a program",
+            ));
+        }
+        Ok(Service::new(self.service_config(argv)))
+    }
+
+    fn service_config(&self, argv: Vec<String>) -> ServiceConfig {
+        let mut env_vars: Vec<(String, Option<String>)> =
+            DROPPED_VARS.iter().map(|k| (k.to_string(), None)).collect();
+        env_vars.extend(
+            self.env_vars
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone()))),
+        );
+        ServiceConfig {
+            argv,
+            cwd: self.base.clone(),
+            env_vars,
+        }
+    }
+
+    /// Finds the first candidate that is an executable file: names with a `/`
+    /// relative to the base, bare names in each bin directory. With a launcher
+    /// prefix, the launcher resolves bare names itself.
+    fn find_executable(&self, candidates: &[&str]) -> Result<String> {
+        if candidates.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "no executable candidates given",
+            ));
+        }
+        if !self.launch_args.is_empty() {
+            return Ok(candidates[0].to_string());
+        }
+        for name in candidates {
+            let places: Vec<PathBuf> = if name.contains('/') {
+                vec![self.base.join(name)]
+            } else {
+                self.bin_paths.iter().map(|d| d.join(name)).collect()
+            };
+            if let Some(found) = places.into_iter().find(|p| is_executable(p)) {
+                return Ok(found.to_string_lossy().into_owned());
+            }
+        }
+        let dirs: Vec<String> = self
+            .bin_paths
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
+        Err(Error::new(
+            ErrorKind::NotFound,
+            format!(
+                "no executable among [{}] in [{}] (base {})",
+                candidates.join(", "),
+                dirs.join(", "),
+                self.base.display()
+            ),
+        ))
+    }
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_python_lists_candidates() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Environment::wrap(dir.path()).unwrap();
+        let err = env.python().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(
+            err.message().contains("python, python3, python.exe"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn launcher_prefix_names_the_executable_bare() {
+        let env = Environment::new("/envs/x", vec![], vec!["pixi".into(), "run".into()], vec![]);
+        let svc = env.python().unwrap();
+        assert_eq!(
+            svc.argv(),
+            vec![
+                "pixi",
+                "run",
+                "python",
+                "-c",
+                "import appose.python_worker; appose.python_worker.main()"
+            ]
+        );
+    }
+
+    #[test]
+    fn wrap_refuses_a_file() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        assert_eq!(
+            Environment::wrap(f.path()).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! The handle table: C handles are numbered tokens, never dereferenced.
+//!
+//! Every handle given out is a fresh number (never reused) dressed as an
+//! opaque pointer. Calls look the number up and clone the object out under a
+//! short lock, so a handle freed on one thread while another thread blocks in
+//! `appose_task_wait` only drops a reference. A freed, never-issued or
+//! wrong-kind handle is an error, never undefined behaviour.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use super::appose_status::APPOSE_STATUS_INVALID_HANDLE;
+use super::{FfiError, FfiResult};
+use crate::lock;
+use crate::{Environment, Service, Task};
+
+/// An environment handle (see `appose_env_*`).
+pub struct appose_env {
+    _opaque: [u8; 0],
+}
+
+/// A service handle: one worker process (see `appose_service_*`).
+pub struct appose_service {
+    _opaque: [u8; 0],
+}
+
+/// A task handle (see `appose_task_*`).
+pub struct appose_task {
+    _opaque: [u8; 0],
+}
+
+pub(crate) enum Object {
+    Env(Arc<Environment>),
+    Service(Service),
+    Task(Task),
+}
+
+static TABLE: LazyLock<Mutex<HashMap<usize, Object>>> = LazyLock::new(Default::default);
+
+/// Next token; steps of 16 keep tokens looking like aligned pointers.
+static NEXT: AtomicUsize = AtomicUsize::new(0x1000);
+
+/// A kind of handle and the object behind it.
+pub(crate) trait Handle {
+    type Target: Clone;
+    const NAME: &'static str;
+    fn wrap(t: Self::Target) -> Object;
+    fn unwrap(o: &Object) -> Option<&Self::Target>;
+}
+
+macro_rules! handle_kind {
+    ($handle:ident, $variant:ident, $target:ty, $name:literal) => {
+        impl Handle for $handle {
+            type Target = $target;
+            const NAME: &'static str = $name;
+            fn wrap(t: $target) -> Object {
+                Object::$variant(t)
+            }
+            fn unwrap(o: &Object) -> Option<&$target> {
+                match o {
+                    Object::$variant(t) => Some(t),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+handle_kind!(appose_env, Env, Arc<Environment>, "appose_env");
+handle_kind!(appose_service, Service, Service, "appose_service");
+handle_kind!(appose_task, Task, Task, "appose_task");
+
+/// Registers `t` and returns its new handle.
+pub(crate) fn insert<H: Handle>(t: H::Target) -> *mut H {
+    let id = NEXT.fetch_add(16, Ordering::Relaxed);
+    lock(&TABLE).insert(id, H::wrap(t));
+    std::ptr::without_provenance_mut(id)
+}
+
+/// The object behind `h`, cloned out of the table.
+pub(crate) fn get<H: Handle>(h: *const H) -> FfiResult<H::Target> {
+    if h.is_null() {
+        return Err(FfiError::new(
+            super::appose_status::APPOSE_STATUS_NULL_ARGUMENT,
+            format!("the {} handle is NULL", H::NAME),
+        ));
+    }
+    let table = lock(&TABLE);
+    match table.get(&h.addr()) {
+        Some(o) => H::unwrap(o).cloned().ok_or_else(|| wrong_kind::<H>(h)),
+        None => Err(FfiError::new(
+            APPOSE_STATUS_INVALID_HANDLE,
+            format!(
+                "{:p} is not a live {} handle (freed already, or never issued)",
+                h,
+                H::NAME
+            ),
+        )),
+    }
+}
+
+/// Removes `h` from the table. NULL is a no-op. The object is dropped after
+/// the table lock is released, since dropping it may run user callbacks.
+pub(crate) fn remove<H: Handle>(h: *mut H) -> FfiResult {
+    if h.is_null() {
+        return Ok(());
+    }
+    let removed = {
+        let mut table = lock(&TABLE);
+        match table.get(&h.addr()) {
+            Some(o) if H::unwrap(o).is_some() => table.remove(&h.addr()),
+            Some(_) => return Err(wrong_kind::<H>(h)),
+            None => None,
+        }
+    };
+    match removed {
+        Some(o) => {
+            drop(o);
+            Ok(())
+        }
+        None => Err(FfiError::new(
+            APPOSE_STATUS_INVALID_HANDLE,
+            format!("{:p} is not a live {} handle (freed twice?)", h, H::NAME),
+        )),
+    }
+}
+
+fn wrong_kind<H: Handle>(h: *const H) -> FfiError {
+    FfiError::new(
+        APPOSE_STATUS_INVALID_HANDLE,
+        format!("{:p} is a handle of another kind, not {}", h, H::NAME),
+    )
+}

@@ -1,0 +1,281 @@
+//! C ABI for [`crate::task`].
+
+use std::ffi::{c_char, c_void, CString};
+use std::ptr;
+
+use super::handle::{self, appose_task};
+use super::{
+    appose_status, appose_userdata_free, check_out, guard, string_out, timeout_from_ms, to_cstring,
+    FfiError, UserData,
+};
+use crate::{ResponseType, TaskEvent, TaskStatus};
+
+/// Where a task is in its life. Numbers are part of the ABI.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum appose_task_status {
+    /// Made, not yet sent to the worker; listeners may be added.
+    APPOSE_TASK_INITIAL = 0,
+    /// Sent, not yet launched by the worker.
+    APPOSE_TASK_QUEUED = 1,
+    /// Launched by the worker.
+    APPOSE_TASK_RUNNING = 2,
+    /// Finished; outputs are available.
+    APPOSE_TASK_COMPLETE = 3,
+    /// Canceled at the caller's request.
+    APPOSE_TASK_CANCELED = 4,
+    /// The script raised an error; see appose_task_error.
+    APPOSE_TASK_FAILED = 5,
+    /// The worker exited with the task pending; see appose_task_error.
+    APPOSE_TASK_CRASHED = 6,
+}
+
+/// The kind of a task event. Numbers are part of the ABI.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum appose_response_type {
+    APPOSE_RESPONSE_LAUNCH = 0,
+    APPOSE_RESPONSE_UPDATE = 1,
+    APPOSE_RESPONSE_COMPLETION = 2,
+    APPOSE_RESPONSE_CANCELATION = 3,
+    APPOSE_RESPONSE_FAILURE = 4,
+    /// Our own verdict when the worker exits with the task pending.
+    APPOSE_RESPONSE_CRASH = 5,
+}
+
+/// One task event, as a listener sees it. Every pointer is NULL when the
+/// field is absent and lives for the listener call only.
+#[repr(C)]
+pub struct appose_task_event {
+    pub response_type: appose_response_type,
+    /// The task's status with this event taken into account.
+    pub status: appose_task_status,
+    /// UPDATE: the progress message.
+    pub message: *const c_char,
+    /// UPDATE: whether `current` holds a value.
+    pub has_current: bool,
+    pub current: i64,
+    /// UPDATE: whether `maximum` holds a value.
+    pub has_maximum: bool,
+    pub maximum: i64,
+    /// UPDATE: the `info` value as JSON text.
+    pub info_json: *const c_char,
+    /// FAILURE and CRASH: the error text.
+    pub error: *const c_char,
+}
+
+/// Receives the events of one task, in order, on the service's dispatcher
+/// thread. `event` lives for the call only. Must not unwind (no C++
+/// exceptions may escape it).
+pub type appose_task_listener =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const appose_task_event)>;
+
+fn status_to_c(s: TaskStatus) -> appose_task_status {
+    use appose_task_status::*;
+    match s {
+        TaskStatus::Initial => APPOSE_TASK_INITIAL,
+        TaskStatus::Queued => APPOSE_TASK_QUEUED,
+        TaskStatus::Running => APPOSE_TASK_RUNNING,
+        TaskStatus::Complete => APPOSE_TASK_COMPLETE,
+        TaskStatus::Canceled => APPOSE_TASK_CANCELED,
+        TaskStatus::Failed => APPOSE_TASK_FAILED,
+        TaskStatus::Crashed => APPOSE_TASK_CRASHED,
+    }
+}
+
+fn response_to_c(r: ResponseType) -> appose_response_type {
+    use appose_response_type::*;
+    match r {
+        ResponseType::Launch => APPOSE_RESPONSE_LAUNCH,
+        ResponseType::Update => APPOSE_RESPONSE_UPDATE,
+        ResponseType::Completion => APPOSE_RESPONSE_COMPLETION,
+        ResponseType::Cancelation => APPOSE_RESPONSE_CANCELATION,
+        ResponseType::Failure => APPOSE_RESPONSE_FAILURE,
+        ResponseType::Crash => APPOSE_RESPONSE_CRASH,
+    }
+}
+
+fn opt_ptr(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(ptr::null(), |c| c.as_ptr())
+}
+
+/// Adds a listener. Only while the task is INITIAL. On success the library
+/// owns `userdata` and calls `userdata_free` (if not NULL) exactly once, on
+/// any thread, after the last event or when the task is freed unstarted; on
+/// failure it never does.
+#[no_mangle]
+pub unsafe extern "C" fn appose_task_listen(
+    task: *mut appose_task,
+    listener: appose_task_listener,
+    userdata: *mut c_void,
+    userdata_free: appose_userdata_free,
+) -> appose_status {
+    guard(|| {
+        let task = handle::get(task)?;
+        let Some(listener) = listener else {
+            return Err(FfiError::new(
+                appose_status::APPOSE_STATUS_NULL_ARGUMENT,
+                "`listener` is NULL",
+            ));
+        };
+        let data = UserData::new(userdata, userdata_free);
+        let armed = data.armed();
+        let result = task.try_listen(Box::new(move |ev: &TaskEvent| {
+            let message = ev.message.as_deref().map(to_cstring);
+            let info = ev.info.as_ref().map(|v| to_cstring(&v.to_json()));
+            let error = ev.error.as_deref().map(to_cstring);
+            let c = appose_task_event {
+                response_type: response_to_c(ev.response_type),
+                status: status_to_c(ev.status),
+                message: opt_ptr(&message),
+                has_current: ev.current.is_some(),
+                current: ev.current.unwrap_or(0),
+                has_maximum: ev.maximum.is_some(),
+                maximum: ev.maximum.unwrap_or(0),
+                info_json: opt_ptr(&info),
+                error: opt_ptr(&error),
+            };
+            // SAFETY: the C contract of appose_task_listener.
+            unsafe { listener(data.ptr(), &c) };
+        }));
+        if let Err((e, rejected)) = result {
+            // On failure the caller keeps `userdata`: drop without freeing it.
+            armed.store(false, std::sync::atomic::Ordering::Release);
+            drop(rejected);
+            return Err(e.into());
+        }
+        Ok(())
+    })
+}
+
+/// Sends the task to the worker. `APPOSE_STATUS_INVALID_STATE` if it was
+/// started already.
+#[no_mangle]
+pub extern "C" fn appose_task_start(task: *mut appose_task) -> appose_status {
+    guard(|| {
+        handle::get(task)?.start()?;
+        Ok(())
+    })
+}
+
+/// Waits for the task to finish (starting it if INITIAL), at most
+/// `timeout_ms` milliseconds (negative: no limit). Returns OK for COMPLETE,
+/// `APPOSE_STATUS_TASK_FAILED` / `_CANCELED` / `_CRASHED` otherwise (the error
+/// text in `appose_last_error()`), `APPOSE_STATUS_TIMEOUT` if time ran out
+/// (the task goes on), `APPOSE_STATUS_REENTRANT` inside a callback. Every
+/// listener call for the task has returned before this does.
+#[no_mangle]
+pub extern "C" fn appose_task_wait(task: *mut appose_task, timeout_ms: i64) -> appose_status {
+    guard(|| {
+        let task = handle::get(task)?;
+        task.wait(timeout_from_ms(timeout_ms))?;
+        Ok(())
+    })
+}
+
+/// Asks the worker to cancel the task. Cooperative: the script must check
+/// `task.cancel_requested`. A task not yet started is canceled at once.
+#[no_mangle]
+pub extern "C" fn appose_task_cancel(task: *mut appose_task) -> appose_status {
+    guard(|| {
+        handle::get(task)?.cancel()?;
+        Ok(())
+    })
+}
+
+/// The task's current status.
+#[no_mangle]
+pub unsafe extern "C" fn appose_task_get_status(
+    task: *mut appose_task,
+    status_out: *mut appose_task_status,
+) -> appose_status {
+    guard(|| {
+        let task = handle::get(task)?;
+        check_out(status_out, "status_out")?;
+        *status_out = status_to_c(task.status());
+        Ok(())
+    })
+}
+
+/// The name of a task status (`"COMPLETE"`, ...). Static; never free it.
+/// Takes an `int` so that any value is safe to pass (`"UNKNOWN"`).
+#[no_mangle]
+pub extern "C" fn appose_task_status_str(status: std::ffi::c_int) -> *const c_char {
+    let s: &'static str = match status {
+        0 => "INITIAL\0",
+        1 => "QUEUED\0",
+        2 => "RUNNING\0",
+        3 => "COMPLETE\0",
+        4 => "CANCELED\0",
+        5 => "FAILED\0",
+        6 => "CRASHED\0",
+        _ => "UNKNOWN\0",
+    };
+    s.as_ptr().cast()
+}
+
+/// The task's outputs as a JSON object (`{}` before completion). Free with
+/// `appose_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_task_outputs_json(
+    task: *mut appose_task,
+    json_out: *mut *mut c_char,
+) -> appose_status {
+    guard(|| {
+        let task = handle::get(task)?;
+        check_out(json_out, "json_out")?;
+        *json_out = string_out(&crate::Value::Object(task.outputs()).to_json());
+        Ok(())
+    })
+}
+
+/// `outputs["result"]` as JSON text, `null` when absent. Free with
+/// `appose_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_task_result_json(
+    task: *mut appose_task,
+    json_out: *mut *mut c_char,
+) -> appose_status {
+    guard(|| {
+        let task = handle::get(task)?;
+        check_out(json_out, "json_out")?;
+        *json_out = string_out(&task.result().unwrap_or(crate::Value::Null).to_json());
+        Ok(())
+    })
+}
+
+/// The error text of a FAILED or CRASHED task; NULL is written when there is
+/// none. Free with `appose_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_task_error(
+    task: *mut appose_task,
+    error_out: *mut *mut c_char,
+) -> appose_status {
+    guard(|| {
+        let task = handle::get(task)?;
+        check_out(error_out, "error_out")?;
+        *error_out = task.error().map_or(ptr::null_mut(), |e| string_out(&e));
+        Ok(())
+    })
+}
+
+/// The task's id, as sent to the worker. Free with `appose_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_task_id(
+    task: *mut appose_task,
+    id_out: *mut *mut c_char,
+) -> appose_status {
+    guard(|| {
+        let task = handle::get(task)?;
+        check_out(id_out, "id_out")?;
+        *id_out = string_out(task.id());
+        Ok(())
+    })
+}
+
+/// Frees a task handle. A started task runs on; its listeners are released
+/// after its last event.
+#[no_mangle]
+pub extern "C" fn appose_task_free(task: *mut appose_task) -> appose_status {
+    guard(|| handle::remove(task))
+}

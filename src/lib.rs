@@ -1,0 +1,28 @@
+//! libappose: the service side of Appose in Rust, behind a C ABI.
+//!
+//! Build an [`Environment`], get a [`Service`] (a worker process) from it, run
+//! scripts there as [`Task`]s and follow their events. The safe core lives in
+//! this crate's modules; `ffi` only converts and delegates (see
+//! `include/appose.h` for the C contract).
+
+pub mod environment;
+pub mod error;
+pub mod protocol;
+pub mod service;
+pub mod task;
+pub mod value;
+
+mod ffi;
+
+pub use environment::Environment;
+pub use error::{Error, ErrorKind, Result};
+pub use protocol::ResponseType;
+pub use service::{DebugListener, Service, ServiceConfig};
+pub use task::{Listener, Task, TaskEvent, TaskStatus};
+pub use value::{Map, Number, Value};
+
+/// Locks a mutex, ignoring poisoning: a panicking user callback must not
+/// wedge the service (callbacks run under `catch_unwind`, state stays valid).
+pub(crate) fn lock<T: ?Sized>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,226 @@
+/*
+ * The C ABI from C: a real task with a listener, and the error paths (NULL
+ * arguments, invalid UTF-8, bad JSON, freed handles, userdata released once,
+ * blocking calls refused inside a callback).
+ *
+ * Usage: abi_test PYTHON_ENV_DIR
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "appose.h"
+
+static int failures = 0;
+
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__,  \
+              __LINE__, #cond, appose_last_error());                           \
+      failures++;                                                              \
+    }                                                                          \
+  } while (0)
+
+#define CHECK_STATUS(call, expected)                                           \
+  do {                                                                         \
+    appose_status got_ = (call);                                               \
+    if (got_ != (expected)) {                                                  \
+      fprintf(stderr, "%s:%d: %s gave %s, expected %s (last error: %s)\n",     \
+              __FILE__, __LINE__, #call, appose_status_str((int)got_),         \
+              appose_status_str((int)(expected)), appose_last_error());        \
+      failures++;                                                              \
+    }                                                                          \
+  } while (0)
+
+#define OK(call) CHECK_STATUS(call, APPOSE_STATUS_OK)
+
+struct recorder {
+  appose_task *task;
+  int launches, updates, completions, others;
+  int last_current;
+  int reentrant_refused;
+};
+
+static atomic_int frees = 0;
+
+static void count_free(void *userdata) {
+  (void)userdata;
+  atomic_fetch_add(&frees, 1);
+}
+
+static void on_event(void *userdata, const appose_task_event *event) {
+  struct recorder *r = userdata;
+  switch (event->response_type) {
+  case APPOSE_RESPONSE_LAUNCH:
+    r->launches++;
+    break;
+  case APPOSE_RESPONSE_UPDATE:
+    r->updates++;
+    if (event->has_current)
+      r->last_current = (int)event->current;
+    if (event->message == NULL || strncmp(event->message, "step ", 5) != 0)
+      r->others++;
+    break;
+  case APPOSE_RESPONSE_COMPLETION:
+    r->completions++;
+    break;
+  default:
+    r->others++;
+  }
+  /* Blocking from inside a callback must be refused, not deadlock. */
+  if (appose_task_wait(r->task, -1) == APPOSE_STATUS_REENTRANT)
+    r->reentrant_refused++;
+}
+
+static void on_debug(void *userdata, const char *message) {
+  (void)userdata;
+  (void)message;
+}
+
+static void test_error_paths(void) {
+  appose_env *env = NULL;
+  appose_service *service = NULL;
+
+  CHECK(strcmp(appose_version(), APPOSE_VERSION) == 0);
+  CHECK(strcmp(appose_status_str(APPOSE_STATUS_TIMEOUT), "APPOSE_STATUS_TIMEOUT") == 0);
+  CHECK(strcmp(appose_status_str(12345), "APPOSE_STATUS_UNKNOWN") == 0);
+  CHECK(strcmp(appose_task_status_str(APPOSE_TASK_CRASHED), "CRASHED") == 0);
+
+  CHECK_STATUS(appose_env_wrap(NULL, &env), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK(strstr(appose_last_error(), "dir") != NULL);
+  CHECK(env == NULL);
+  CHECK_STATUS(appose_env_wrap("/tmp", NULL), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(appose_env_wrap("\xff\xfe", &env), APPOSE_STATUS_INVALID_UTF8);
+  CHECK_STATUS(appose_env_wrap("/no/such/dir/anywhere", &env), APPOSE_STATUS_NOT_FOUND);
+  CHECK(env == NULL);
+  CHECK_STATUS(appose_env_python(NULL, &service), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(appose_service_start(NULL), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(appose_task_wait(NULL, 0), APPOSE_STATUS_NULL_ARGUMENT);
+  appose_string_free(NULL); /* a no-op */
+
+  OK(appose_env_wrap("/", &env));
+  OK(appose_env_free(env));
+  /* Freed twice, or used after free: a status, never a crash. */
+  CHECK_STATUS(appose_env_free(env), APPOSE_STATUS_INVALID_HANDLE);
+  CHECK_STATUS(appose_env_python(env, &service), APPOSE_STATUS_INVALID_HANDLE);
+  /* A handle of another kind. */
+  OK(appose_env_system(&env));
+  CHECK_STATUS(appose_service_start((appose_service *)env), APPOSE_STATUS_INVALID_HANDLE);
+  CHECK_STATUS(appose_env_free(NULL), APPOSE_STATUS_OK);
+  OK(appose_env_free(env));
+}
+
+static void test_task(const char *env_dir) {
+  appose_env *env = NULL;
+  appose_service *service = NULL;
+  appose_task *task = NULL;
+  char *text = NULL;
+  struct recorder rec = {0};
+  int exit_code = -2;
+  appose_task_status status;
+
+  OK(appose_env_wrap(env_dir, &env));
+  OK(appose_env_base(env, &text));
+  CHECK(text != NULL && strlen(text) > 0);
+  appose_string_free(text);
+  OK(appose_env_python(env, &service));
+  OK(appose_env_free(env)); /* the service does not need it */
+
+  atomic_store(&frees, 0);
+  CHECK_STATUS(appose_service_debug(service, NULL, NULL, count_free), APPOSE_STATUS_NULL_ARGUMENT);
+  OK(appose_service_debug(service, on_debug, NULL, count_free));
+  CHECK_STATUS(appose_service_init(service, "\xc3\x28"), APPOSE_STATUS_INVALID_UTF8);
+  OK(appose_service_init(service, "offset = 10"));
+
+  /* Bad inputs are refused before anything is sent. */
+  CHECK_STATUS(appose_service_task(service, "1", "{not json", NULL, &task), APPOSE_STATUS_INVALID_JSON);
+  CHECK_STATUS(appose_service_task(service, "1", "[1, 2]", NULL, &task), APPOSE_STATUS_INVALID_JSON);
+  CHECK_STATUS(appose_service_task(service, NULL, NULL, NULL, &task), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK(task == NULL);
+
+  OK(appose_service_task(service,
+                         "for i in range(n):\n"
+                         "    task.update(f'step {i}', current=i, maximum=n)\n"
+                         "{'total': sum(range(n)) + offset, 'nan': float('nan')}",
+                         "{\"n\": 5}", NULL, &task));
+  rec.task = task;
+  OK(appose_task_listen(task, on_event, &rec, count_free));
+  OK(appose_task_wait(task, 60000));
+  /* Every listener call returned before wait did; userdata freed once. */
+  CHECK(rec.launches == 1);
+  CHECK(rec.updates == 5);
+  CHECK(rec.last_current == 4);
+  CHECK(rec.completions == 1);
+  CHECK(rec.others == 0);
+  CHECK(rec.reentrant_refused == 7);
+  CHECK(atomic_load(&frees) == 1);
+
+  OK(appose_task_get_status(task, &status));
+  CHECK(status == APPOSE_TASK_COMPLETE);
+  OK(appose_task_outputs_json(task, &text));
+  CHECK(strcmp(text, "{\"total\":20,\"nan\":NaN}") == 0);
+  appose_string_free(text);
+  OK(appose_task_result_json(task, &text));
+  CHECK(strcmp(text, "null") == 0);
+  appose_string_free(text);
+  OK(appose_task_error(task, &text));
+  CHECK(text == NULL);
+  /* Too late for listeners: refused, and the caller keeps its userdata. */
+  CHECK_STATUS(appose_task_listen(task, on_event, &rec, count_free), APPOSE_STATUS_INVALID_STATE);
+  CHECK(atomic_load(&frees) == 1);
+  OK(appose_task_free(task));
+  CHECK_STATUS(appose_task_free(task), APPOSE_STATUS_INVALID_HANDLE);
+  CHECK_STATUS(appose_task_wait(task, 0), APPOSE_STATUS_INVALID_HANDLE);
+
+  /* A failing task: its status and the traceback. */
+  OK(appose_service_task(service, "1 / 0", NULL, NULL, &task));
+  CHECK_STATUS(appose_task_wait(task, 60000), APPOSE_STATUS_TASK_FAILED);
+  CHECK(strstr(appose_last_error(), "ZeroDivisionError") != NULL);
+  OK(appose_task_error(task, &text));
+  CHECK(text != NULL && strstr(text, "ZeroDivisionError: division by zero") != NULL);
+  appose_string_free(text);
+  OK(appose_task_free(task));
+
+  /* A task freed before it starts releases its listener's userdata once. */
+  OK(appose_service_task(service, "1", NULL, NULL, &task));
+  OK(appose_task_listen(task, on_event, &rec, count_free));
+  OK(appose_task_free(task));
+  CHECK(atomic_load(&frees) == 2);
+
+  /* A main-queue task with a result. */
+  OK(appose_service_task(service, "offset * 2", NULL, "main", &task));
+  OK(appose_task_wait(task, 60000));
+  OK(appose_task_result_json(task, &text));
+  CHECK(strcmp(text, "20") == 0);
+  appose_string_free(text);
+  OK(appose_task_free(task));
+
+  OK(appose_service_close(service, 30000, &exit_code));
+  CHECK(exit_code == 0);
+  OK(appose_service_task(service, "1", NULL, NULL, &task));
+  CHECK_STATUS(appose_task_start(task), APPOSE_STATUS_SERVICE_CLOSED);
+  OK(appose_task_free(task));
+  OK(appose_service_free(service));
+  /* The debug listener's userdata goes once the service is gone. */
+  for (int i = 0; i < 500 && atomic_load(&frees) < 3; i++) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  CHECK(atomic_load(&frees) == 3);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s PYTHON_ENV_DIR\n", argv[0]);
+    return 2;
+  }
+  test_error_paths();
+  test_task(argv[1]);
+  if (failures == 0)
+    printf("abi_test: all checks passed\n");
+  return failures == 0 ? 0 : 1;
+}

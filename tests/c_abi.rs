@@ -1,0 +1,87 @@
+//! Builds the C test programs with warnings as errors against the shared
+//! library and runs them against the real Python worker.
+//!
+//! `cargo test` does not build the cdylib, so run `cargo build` first
+//! (`tests/run.sh` does); a library older than the sources is refused here
+//! rather than tested.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn newest_source(dir: &Path) -> SystemTime {
+    let mut newest = SystemTime::UNIX_EPOCH;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let meta = entry.metadata().unwrap();
+        let t = if meta.is_dir() {
+            newest_source(&entry.path())
+        } else {
+            meta.modified().unwrap()
+        };
+        newest = newest.max(t);
+    }
+    newest
+}
+
+/// The freshly built shared library, seen through its SONAME in a scratch dir.
+fn library_dir() -> PathBuf {
+    // target/debug/deps/c_abi-<hash> -> target/debug/libappose.so
+    let exe = std::env::current_exe().unwrap();
+    let lib = exe.parent().unwrap().parent().unwrap().join("libappose.so");
+    let built = std::fs::metadata(&lib)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| panic!("{} is missing: run `cargo build` first", lib.display()));
+    assert!(
+        built >= newest_source(&root().join("src")),
+        "{} is older than the sources: run `cargo build` first",
+        lib.display()
+    );
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-abi");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["libappose.so", "libappose.so.0"] {
+        let link = dir.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&lib, &link).unwrap();
+    }
+    dir
+}
+
+fn compile(source: &str, lib_dir: &Path) -> PathBuf {
+    let out = lib_dir.join(Path::new(source).file_stem().unwrap());
+    let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(root().join(source))
+        .arg("-o")
+        .arg(&out)
+        .arg("-L")
+        .arg(lib_dir)
+        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .args(["-lappose", "-lpthread"])
+        .status()
+        .expect("a C compiler runs");
+    assert!(status.success(), "compiling {source} failed");
+    out
+}
+
+#[test]
+fn c_abi_test_program_passes() {
+    let lib_dir = library_dir();
+    let exe = compile("tests/c/abi_test.c", &lib_dir);
+    let out = Command::new(&exe)
+        .arg(common::python_env())
+        .output()
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "abi_test failed: {:?}", out.status);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
+}

@@ -1,0 +1,352 @@
+//! Services and tasks against the real `appose` Python worker.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use appose::{ErrorKind, Map, ResponseType, TaskEvent, TaskStatus, Value};
+use common::{eventually, python_program, python_service};
+
+const LONG: Option<Duration> = Some(Duration::from_secs(60));
+
+/// The peers' own test script: the Collatz stopping time of 9999 (91 steps).
+const COLLATZ: &str = "\
+# Computes the stopping time of a given value
+# according to the Collatz conjecture sequence.
+time = 0
+v = 9999
+while v != 1:
+    v = v//2 if v%2==0 else 3*v+1
+    task.update(f\"[{time}] -> {v}\", current=time)
+    time += 1
+task.outputs[\"result\"] = time
+";
+
+fn recorder(task: &appose::Task) -> Arc<Mutex<Vec<TaskEvent>>> {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    task.listen(Box::new(move |e: &TaskEvent| {
+        sink.lock().unwrap().push(e.clone())
+    }))
+    .unwrap();
+    events
+}
+
+#[test]
+fn collatz_gives_93_events_and_91() {
+    let svc = python_service();
+    let task = svc.task(COLLATZ, None, None).unwrap();
+    let events = recorder(&task);
+    task.wait(LONG).unwrap();
+
+    // No sleep: every listener call happened before wait returned.
+    let events = events.lock().unwrap();
+    assert_eq!(events.len(), 93);
+    assert_eq!(events[0].response_type, ResponseType::Launch);
+    assert_eq!(events[92].response_type, ResponseType::Completion);
+    assert_eq!(events[92].status, TaskStatus::Complete);
+    let mut v: i64 = 9999;
+    for (time, e) in events[1..92].iter().enumerate() {
+        v = if v % 2 == 0 { v / 2 } else { 3 * v + 1 };
+        assert_eq!(e.response_type, ResponseType::Update);
+        assert_eq!(
+            e.message.as_deref(),
+            Some(format!("[{time}] -> {v}").as_str())
+        );
+        assert_eq!(e.current, Some(time as i64));
+        assert_eq!(e.maximum, None);
+    }
+    assert_eq!(v, 1);
+    assert_eq!(task.status(), TaskStatus::Complete);
+    assert_eq!(task.result(), Some(Value::from(91i64)));
+}
+
+#[test]
+fn failing_script_reports_the_python_exception() {
+    let svc = python_service();
+    let task = svc.task("whee", None, None).unwrap();
+    let err = task.wait(LONG).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TaskFailed);
+    assert_eq!(task.status(), TaskStatus::Failed);
+    let error = task.error().unwrap();
+    assert!(error.contains("Traceback"), "{error}");
+    assert_eq!(
+        error.trim_end().lines().last(),
+        Some("NameError: name 'whee' is not defined")
+    );
+}
+
+#[test]
+fn cancel_wins_over_the_trailing_completion() {
+    let svc = python_service();
+    let debug = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = debug.clone();
+    svc.debug(Box::new(move |line: &str| {
+        sink.lock().unwrap().push(line.to_owned())
+    }))
+    .unwrap();
+    let script = "\
+import time
+for i in range(1200):
+    if task.cancel_requested:
+        task.cancel()
+        break
+    time.sleep(0.05)
+'finished'
+";
+    let task = svc.task(script, None, None).unwrap();
+    let events = recorder(&task);
+    task.start().unwrap();
+    assert!(eventually(Duration::from_secs(30), || task.status()
+        == TaskStatus::Running));
+    task.cancel().unwrap();
+    assert_eq!(task.wait(LONG).unwrap_err().kind(), ErrorKind::TaskCanceled);
+    assert_eq!(task.status(), TaskStatus::Canceled);
+    assert!(task.outputs().is_empty());
+    let types: Vec<ResponseType> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.response_type)
+        .collect();
+    assert_eq!(types, [ResponseType::Launch, ResponseType::Cancelation]);
+    // The worker still sends COMPLETION after CANCELATION; it is ignored.
+    let ignored = format!("No such task: {} (COMPLETION ignored)", task.id());
+    assert!(
+        eventually(Duration::from_secs(10), || debug
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.ends_with(&ignored))),
+        "the trailing COMPLETION never arrived"
+    );
+    assert_eq!(task.status(), TaskStatus::Canceled);
+}
+
+#[test]
+fn kill_crashes_the_running_task_with_the_peers_report() {
+    let svc = python_service();
+    let script = "\
+import sys, time
+sys.stderr.write('about to sleep\\n')
+sys.stderr.flush()
+time.sleep(120)
+";
+    let task = svc.task(script, None, None).unwrap();
+    let events = recorder(&task);
+    task.start().unwrap();
+    assert!(eventually(Duration::from_secs(30), || svc
+        .error_lines()
+        .iter()
+        .any(|l| l == "about to sleep")));
+    svc.kill();
+    let err = task.wait(LONG).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TaskCrashed);
+    assert_eq!(task.status(), TaskStatus::Crashed);
+    let stderr = svc.error_lines();
+    assert!(stderr.contains(&"about to sleep".to_owned()));
+    let expected = format!(
+        "Worker crashed with exit code 137.\n\n[stdout]\n<none>\n\n[stderr]\n{}\n",
+        stderr.join("\n")
+    );
+    assert_eq!(task.error().unwrap(), expected);
+    assert_eq!(
+        events.lock().unwrap().last().unwrap().response_type,
+        ResponseType::Crash
+    );
+    assert!(!svc.is_alive());
+}
+
+#[test]
+fn worker_dying_at_startup_crashes_its_tasks() {
+    let svc = python_program(&[
+        "-c",
+        "import sys; sys.stderr.write('starting\\nfatal: no model here\\n'); sys.exit(3)",
+    ]);
+    let first = svc.task("1 + 1", None, None).unwrap();
+    assert_eq!(first.wait(LONG).unwrap_err().kind(), ErrorKind::TaskCrashed);
+    let error = first.error().unwrap();
+    assert!(
+        error.starts_with("Worker crashed with exit code 3.\n"),
+        "{error}"
+    );
+    assert!(
+        error.ends_with("[stderr]\nstarting\nfatal: no model here\n"),
+        "{error}"
+    );
+    // A task made after the worker is gone crashes the same way.
+    let second = svc.task("2 + 2", None, None).unwrap();
+    assert_eq!(
+        second.wait(LONG).unwrap_err().kind(),
+        ErrorKind::TaskCrashed
+    );
+    assert_eq!(second.error().unwrap(), error);
+}
+
+#[test]
+fn init_script_state_is_visible_to_tasks() {
+    let svc = python_service();
+    svc.init("import math\ngreeting = 'hello from init'\n_private = 1")
+        .unwrap();
+    let task = svc
+        .task("f'{greeting} {math.floor(2.5)}'", None, None)
+        .unwrap();
+    task.wait(LONG).unwrap();
+    assert_eq!(task.result(), Some(Value::from("hello from init 2")));
+    let hidden = svc.task("_private", None, None).unwrap();
+    assert_eq!(hidden.wait(LONG).unwrap_err().kind(), ErrorKind::TaskFailed);
+    // Setting it again after start is refused.
+    assert_eq!(
+        svc.init("x = 1").unwrap_err().kind(),
+        ErrorKind::InvalidState
+    );
+}
+
+#[test]
+fn main_queue_runs_on_the_main_thread() {
+    let svc = python_service();
+    let script = "import threading\nthreading.current_thread() is threading.main_thread()";
+    let on_main = svc.task(script, None, Some("main")).unwrap();
+    let elsewhere = svc.task(script, None, None).unwrap();
+    on_main.wait(LONG).unwrap();
+    elsewhere.wait(LONG).unwrap();
+    assert_eq!(on_main.result(), Some(Value::Bool(true)));
+    assert_eq!(elsewhere.result(), Some(Value::Bool(false)));
+}
+
+#[test]
+fn burst_of_2000_concurrent_tasks_all_complete() {
+    let svc = python_service();
+    let tasks: Vec<_> = (0..2000i64)
+        .map(|i| {
+            let mut inputs = Map::new();
+            inputs.insert("x", Value::from(i));
+            let t = svc.task("x * 2", Some(inputs), None).unwrap();
+            t.start().unwrap();
+            t
+        })
+        .collect();
+    for (i, t) in tasks.iter().enumerate() {
+        t.wait(Some(Duration::from_secs(120)))
+            .unwrap_or_else(|e| panic!("task {i}: {e}"));
+        assert_eq!(t.result(), Some(Value::from(2 * i as i64)));
+    }
+}
+
+#[test]
+fn printed_garbage_is_kept_and_results_stay_intact() {
+    let svc = python_service();
+    let script = r#"
+print("plain garbage")
+print('{"task": "not-a-task", "responseType": "COMPLETION"}')
+print("{half json")
+print('{"a": 1}{"b": ')
+print(12345)
+"intact"
+"#;
+    let task = svc.task(script, None, None).unwrap();
+    task.wait(LONG).unwrap();
+    assert_eq!(task.result(), Some(Value::from("intact")));
+    let invalid = svc.invalid_lines();
+    for line in ["plain garbage", "{half json", "{\"a\": 1}{\"b\": ", "12345"] {
+        assert!(
+            invalid.iter().any(|l| l == line),
+            "{line:?} not in {invalid:?}"
+        );
+    }
+    // Well-formed JSON for an unknown task is not garbage, just ignored.
+    assert!(!invalid.iter().any(|l| l.contains("not-a-task")));
+    // The service still works.
+    let again = svc.task("'still fine'", None, None).unwrap();
+    again.wait(LONG).unwrap();
+    assert_eq!(again.result(), Some(Value::from("still fine")));
+}
+
+#[test]
+fn silent_worker_times_out_and_close_ends_it() {
+    // Alive, reads nothing, ignores SIGTERM and EOF: only a kill ends it.
+    let svc = python_program(&[
+        "-c",
+        "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: time.sleep(1)",
+    ]);
+    let task = svc.task("1", None, None).unwrap();
+    let err = task.wait(Some(Duration::from_millis(300))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(task.status(), TaskStatus::Queued);
+    assert!(svc.is_alive());
+    let code = svc.close(Some(Duration::from_millis(500))).unwrap();
+    assert_eq!(code, Some(137));
+    assert!(!svc.is_alive());
+    assert_eq!(task.wait(LONG).unwrap_err().kind(), ErrorKind::TaskCrashed);
+}
+
+#[test]
+fn blocking_calls_inside_a_listener_are_refused() {
+    let svc = python_service();
+    let task = svc.task("task.update('tick')\n7", None, None).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (sink, me, service) = (seen.clone(), task.clone(), svc.0.clone());
+    task.listen(Box::new(move |_e: &TaskEvent| {
+        let wait = me.wait(None).unwrap_err().kind();
+        let close = service.close(None).unwrap_err().kind();
+        sink.lock().unwrap().push((wait, close));
+    }))
+    .unwrap();
+    task.wait(LONG).unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3);
+    assert!(seen
+        .iter()
+        .all(|&k| k == (ErrorKind::Reentrant, ErrorKind::Reentrant)));
+    assert_eq!(task.result(), Some(Value::from(7i64)));
+}
+
+#[test]
+fn wide_integers_and_non_finite_floats_round_trip() {
+    let svc = python_service();
+    let inputs =
+        appose::value::parse(r#"{"big": 1180591620717411303424, "s": "h\u00e9llo \ud83d\ude00"}"#)
+            .unwrap();
+    let Value::Object(inputs) = inputs else {
+        unreachable!()
+    };
+    let script = "{'next': big + 1, 'nan': float('nan'), 'ninf': float('-inf'), 's': s, 'f': 1.5}";
+    let task = svc.task(script, Some(inputs), None).unwrap();
+    task.wait(LONG).unwrap();
+    assert_eq!(
+        Value::Object(task.outputs()).to_json(),
+        r#"{"next":1180591620717411303425,"nan":NaN,"ninf":-Infinity,"s":"h\u00e9llo \ud83d\ude00","f":1.5}"#
+    );
+}
+
+#[test]
+fn listeners_after_start_are_refused_and_started_twice_too() {
+    let svc = python_service();
+    let task = svc.task("1", None, None).unwrap();
+    task.start().unwrap();
+    let err = task.listen(Box::new(|_e: &TaskEvent| {})).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(task.start().unwrap_err().kind(), ErrorKind::InvalidState);
+    task.wait(LONG).unwrap();
+}
+
+#[test]
+fn close_lets_running_tasks_finish() {
+    let svc = python_service();
+    let task = svc
+        .task("import time\ntime.sleep(0.5)\n'done'", None, None)
+        .unwrap();
+    task.start().unwrap();
+    assert!(eventually(Duration::from_secs(30), || task.status()
+        == TaskStatus::Running));
+    assert_eq!(svc.close(LONG).unwrap(), Some(0));
+    task.wait(LONG).unwrap();
+    assert_eq!(task.result(), Some(Value::from("done")));
+    let late = svc.task("1", None, None).unwrap();
+    assert_eq!(
+        late.wait(LONG).unwrap_err().kind(),
+        ErrorKind::ServiceClosed
+    );
+    assert_eq!(late.status(), TaskStatus::Initial);
+}
