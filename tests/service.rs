@@ -350,3 +350,62 @@ fn close_lets_running_tasks_finish() {
     );
     assert_eq!(late.status(), TaskStatus::Initial);
 }
+
+fn pid_alive(pid: i64) -> bool {
+    // A zombie has exited already; only a live process counts.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn kill_takes_the_whole_process_tree() {
+    let svc = python_service();
+    // A child that would hold the worker's pipes open and outlive it.
+    let spawn = svc
+        .task(
+            "import subprocess\nsubprocess.Popen(['sleep', '300']).pid",
+            None,
+            None,
+        )
+        .unwrap();
+    spawn.wait(LONG).unwrap();
+    let child = spawn.result().unwrap().as_i64().unwrap();
+    assert!(pid_alive(child));
+    let running = svc
+        .task("import time\ntime.sleep(300)", None, None)
+        .unwrap();
+    running.start().unwrap();
+    svc.kill();
+    assert_eq!(
+        running.wait(LONG).unwrap_err().kind(),
+        ErrorKind::TaskCrashed
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || !pid_alive(child)),
+        "the worker's child {child} survived the kill"
+    );
+}
+
+#[test]
+fn a_child_left_behind_by_a_task_does_not_outlive_close() {
+    let svc = python_service();
+    let spawn = svc
+        .task(
+            "import subprocess\nsubprocess.Popen(['sleep', '300']).pid",
+            None,
+            None,
+        )
+        .unwrap();
+    spawn.wait(LONG).unwrap();
+    let child = spawn.result().unwrap().as_i64().unwrap();
+    // The child inherited the worker's stdout: close must still return.
+    assert_eq!(svc.close(LONG).unwrap(), Some(0));
+    assert!(eventually(Duration::from_secs(5), || !pid_alive(child)));
+}
