@@ -103,6 +103,10 @@ typedef enum appose_status {
    * The library panicked; the call had no effect it could vouch for.
    */
   APPOSE_STATUS_PANIC = 15,
+  /**
+   * Something to be created exists already (e.g. a named memory block).
+   */
+  APPOSE_STATUS_ALREADY_EXISTS = 16,
 } appose_status;
 
 /**
@@ -155,14 +159,65 @@ typedef enum appose_task_status {
 } appose_task_status;
 
 /**
+ * Element types. Numbers are part of the ABI; functions take them as `int`
+ * and refuse unknown values.
+ */
+typedef enum appose_dtype {
+  APPOSE_DTYPE_INT8 = 0,
+  APPOSE_DTYPE_INT16 = 1,
+  APPOSE_DTYPE_INT32 = 2,
+  APPOSE_DTYPE_INT64 = 3,
+  APPOSE_DTYPE_UINT8 = 4,
+  APPOSE_DTYPE_UINT16 = 5,
+  APPOSE_DTYPE_UINT32 = 6,
+  APPOSE_DTYPE_UINT64 = 7,
+  APPOSE_DTYPE_FLOAT16 = 8,
+  APPOSE_DTYPE_FLOAT32 = 9,
+  APPOSE_DTYPE_FLOAT64 = 10,
+  APPOSE_DTYPE_COMPLEX64 = 11,
+  APPOSE_DTYPE_COMPLEX128 = 12,
+  APPOSE_DTYPE_BOOL = 13,
+} appose_dtype;
+
+/**
+ * How a shape lists its axes: C (slowest axis first, the wire's order) or
+ * F (fastest first; reversed on the way in and out).
+ */
+typedef enum appose_order {
+  APPOSE_ORDER_C = 0,
+  APPOSE_ORDER_F = 1,
+} appose_order;
+
+/**
+ * Element types both peers know. `Bool` is one byte (Java has it; Python's
+ * NDArray cannot allocate it but reads it), `Float16` is Python's.
+ */
+typedef struct DType DType;
+
+/**
  * An environment handle (see `appose_env_*`).
  */
 typedef struct appose_env appose_env;
 
 /**
+ * A map of named values: task inputs and outputs (see `appose_map_*`).
+ */
+typedef struct appose_map appose_map;
+
+/**
+ * An n-dimensional array handle (see `appose_ndarray_*`).
+ */
+typedef struct appose_ndarray appose_ndarray;
+
+/**
  * A service handle: one worker process (see `appose_service_*`).
  */
 typedef struct appose_service appose_service;
+
+/**
+ * A shared memory block handle (see `appose_shm_*`).
+ */
+typedef struct appose_shm appose_shm;
 
 /**
  * A task handle (see `appose_task_*`).
@@ -221,6 +276,8 @@ typedef struct appose_task_event {
  * exceptions may escape it).
  */
 typedef void (*appose_task_listener)(void *userdata, const struct appose_task_event *event);
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -296,6 +353,79 @@ enum appose_status appose_env_service(const struct appose_env *env,
 enum appose_status appose_env_free(struct appose_env *env);
 
 /**
+ * The numpy name of a dtype (`"float32"`, ...), or NULL for an unknown
+ * value. Static; never free it.
+ */
+const char *appose_dtype_name(int dtype);
+
+/**
+ * Bytes per element of a dtype, 0 for an unknown value.
+ */
+size_t appose_dtype_size(int dtype);
+
+/**
+ * A new array of `dtype` (an appose_dtype) and `shape` (`ndim` extents,
+ * listed in `order`), in a new owned block. Free with `appose_ndarray_free`.
+ */
+enum appose_status appose_ndarray_new(int dtype,
+                                      const size_t *shape,
+                                      size_t ndim,
+                                      int order,
+                                      struct appose_ndarray **ndarray_out);
+
+/**
+ * An array over an existing block. `APPOSE_STATUS_INVALID_ARGUMENT` if the
+ * array would need more bytes than the block has.
+ */
+enum appose_status appose_ndarray_wrap(const struct appose_shm *shm,
+                                       int dtype,
+                                       const size_t *shape,
+                                       size_t ndim,
+                                       int order,
+                                       struct appose_ndarray **ndarray_out);
+
+/**
+ * The array's dtype (an appose_dtype value).
+ */
+enum appose_status appose_ndarray_dtype(const struct appose_ndarray *ndarray, int *dtype_out);
+
+/**
+ * The number of dimensions.
+ */
+enum appose_status appose_ndarray_ndim(const struct appose_ndarray *ndarray, size_t *ndim_out);
+
+/**
+ * Copies the shape, listed in `order`, into `shape_out`, which has room for
+ * `capacity` extents (at least ndim, else `APPOSE_STATUS_INVALID_ARGUMENT`).
+ */
+enum appose_status appose_ndarray_shape(const struct appose_ndarray *ndarray,
+                                        int order,
+                                        size_t *shape_out,
+                                        size_t capacity);
+
+/**
+ * The elements' bytes (C order). Valid while any handle to the block lives.
+ */
+enum appose_status appose_ndarray_data(const struct appose_ndarray *ndarray, void **data_out);
+
+/**
+ * The number of bytes the elements take (elements times item size).
+ */
+enum appose_status appose_ndarray_byte_length(const struct appose_ndarray *ndarray,
+                                              size_t *length_out);
+
+/**
+ * A new handle to the array's block (free it with `appose_shm_free`).
+ */
+enum appose_status appose_ndarray_shm(const struct appose_ndarray *ndarray,
+                                      struct appose_shm **shm_out);
+
+/**
+ * Frees an array handle (its block lives on while other handles use it).
+ */
+enum appose_status appose_ndarray_free(struct appose_ndarray *ndarray);
+
+/**
  * Sets a script the worker runs before it reads any request (through a temp
  * file readable only by the user, named in `APPOSE_INIT_SCRIPT`). Its public
  * names are visible to every task. Only before the service starts.
@@ -338,6 +468,16 @@ enum appose_status appose_service_task(struct appose_service *service,
                                        struct appose_task **task_out);
 
 /**
+ * Makes a task as `appose_service_task` does, with inputs from a map
+ * (NULL for none; arrays and blocks in it are shared, not copied).
+ */
+enum appose_status appose_service_task_map(struct appose_service *service,
+                                           const char *script,
+                                           const struct appose_map *inputs,
+                                           const char *queue,
+                                           struct appose_task **task_out);
+
+/**
  * Closes the worker's stdin, waits up to `timeout_ms` (negative: no limit)
  * for it to exit, then kills its process group. Writes the exit code (128 +
  * signal number if killed; -1 if never started) to `exit_code_out` unless
@@ -375,6 +515,66 @@ enum appose_status appose_service_error_lines(struct appose_service *service, ch
  * worker's stdin is closed and it is killed if still running 10 s later.
  */
 enum appose_status appose_service_free(struct appose_service *service);
+
+/**
+ * Creates a block of `rsize` bytes named `psm_` + 8 random hex digits.
+ * Owned: unlinked when its last handle (including arrays over it and values
+ * holding it) is freed, and at normal process exit. Free with
+ * `appose_shm_free`.
+ */
+enum appose_status appose_shm_create(size_t rsize, struct appose_shm **shm_out);
+
+/**
+ * Creates a block with a given name (no leading slash). Owned, as
+ * `appose_shm_create`. `APPOSE_STATUS_ALREADY_EXISTS` if the name is taken.
+ */
+enum appose_status appose_shm_create_named(const char *name,
+                                           size_t rsize,
+                                           struct appose_shm **shm_out);
+
+/**
+ * Attaches to an existing block by name; its size is read from the block.
+ * Not owned (only unmapped when freed) unless the block is already mapped
+ * in this process, whose mapping and ownership it then shares.
+ */
+enum appose_status appose_shm_attach(const char *name, struct appose_shm **shm_out);
+
+/**
+ * The block's name (free with `appose_string_free`).
+ */
+enum appose_status appose_shm_name(const struct appose_shm *shm, char **name_out);
+
+/**
+ * The requested size in bytes.
+ */
+enum appose_status appose_shm_rsize(const struct appose_shm *shm, size_t *rsize_out);
+
+/**
+ * The mapped size in bytes (equal to rsize on Linux).
+ */
+enum appose_status appose_shm_size(const struct appose_shm *shm, size_t *size_out);
+
+/**
+ * The block's first byte. Valid while any handle to the block (this one, an
+ * array over it, a map holding it) lives.
+ */
+enum appose_status appose_shm_data(const struct appose_shm *shm, void **data_out);
+
+/**
+ * Whether the block is unlinked when its last handle goes.
+ */
+enum appose_status appose_shm_unlink_on_free(const struct appose_shm *shm, bool *unlink_out);
+
+/**
+ * Sets whether the block is unlinked when its last handle goes (and at
+ * normal process exit). Pass false to keep a block for another process.
+ */
+enum appose_status appose_shm_set_unlink_on_free(struct appose_shm *shm, bool unlink);
+
+/**
+ * Frees a block handle. The mapping stays while other handles use it.
+ */
+enum appose_status appose_shm_free(struct appose_shm *shm);
 
 /**
  * Adds a listener. Only while the task is INITIAL. On success the library
@@ -428,6 +628,13 @@ const char *appose_task_status_str(int status);
 enum appose_status appose_task_outputs_json(struct appose_task *task, char **json_out);
 
 /**
+ * The task's outputs as a new map handle: arrays and blocks the worker
+ * made are attached and owned here (unlinked when their last handle goes).
+ * Free with `appose_map_free`.
+ */
+enum appose_status appose_task_outputs(struct appose_task *task, struct appose_map **map_out);
+
+/**
  * `outputs["result"]` as JSON text, `null` when absent. Free with
  * `appose_string_free`.
  */
@@ -449,6 +656,96 @@ enum appose_status appose_task_id(struct appose_task *task, char **id_out);
  * after its last event.
  */
 enum appose_status appose_task_free(struct appose_task *task);
+
+/**
+ * A new empty map. Free with `appose_map_free`.
+ */
+enum appose_status appose_map_new(struct appose_map **map_out);
+
+/**
+ * A map from a JSON object's text; `appose_type` objects in it are decoded
+ * (their blocks must exist). Free with `appose_map_free`.
+ */
+enum appose_status appose_map_from_json(const char *json, struct appose_map **map_out);
+
+/**
+ * Sets `key` to the value of `json` (any JSON value; `appose_type` objects
+ * are decoded and their blocks must exist).
+ */
+enum appose_status appose_map_put_json(struct appose_map *map, const char *key, const char *json);
+
+/**
+ * Sets `key` to an array (the map shares the array's block).
+ */
+enum appose_status appose_map_put_ndarray(struct appose_map *map,
+                                          const char *key,
+                                          const struct appose_ndarray *ndarray);
+
+/**
+ * Sets `key` to a shared memory block.
+ */
+enum appose_status appose_map_put_shm(struct appose_map *map,
+                                      const char *key,
+                                      const struct appose_shm *shm);
+
+/**
+ * Removes `key`; `APPOSE_STATUS_NOT_FOUND` if absent.
+ */
+enum appose_status appose_map_remove(struct appose_map *map, const char *key);
+
+/**
+ * The number of entries.
+ */
+enum appose_status appose_map_len(const struct appose_map *map, size_t *len_out);
+
+/**
+ * The key of entry `index` (insertion order). Free with `appose_string_free`.
+ */
+enum appose_status appose_map_key(const struct appose_map *map, size_t index, char **key_out);
+
+/**
+ * The value of `key` as JSON text (arrays and blocks in their `appose_type`
+ * form). `APPOSE_STATUS_NOT_FOUND` if absent. Free with `appose_string_free`.
+ */
+enum appose_status appose_map_get_json(const struct appose_map *map,
+                                       const char *key,
+                                       char **json_out);
+
+/**
+ * The array under `key` as a new handle. `APPOSE_STATUS_INVALID_ARGUMENT` if
+ * the value is not an array.
+ */
+enum appose_status appose_map_get_ndarray(const struct appose_map *map,
+                                          const char *key,
+                                          struct appose_ndarray **ndarray_out);
+
+/**
+ * The block under `key` as a new handle (an array's block too).
+ */
+enum appose_status appose_map_get_shm(const struct appose_map *map,
+                                      const char *key,
+                                      struct appose_shm **shm_out);
+
+/**
+ * The variable name of a worker object under `key` (a value the worker
+ * could not send as JSON and kept under that name; later scripts can use
+ * it). Free with `appose_string_free`.
+ */
+enum appose_status appose_map_get_worker_object(const struct appose_map *map,
+                                                const char *key,
+                                                char **var_name_out);
+
+/**
+ * The whole map as JSON text, in the encoded form sent to workers. Free
+ * with `appose_string_free`.
+ */
+enum appose_status appose_map_to_json(const struct appose_map *map, char **json_out);
+
+/**
+ * Frees a map handle (the values' blocks live on while other handles use
+ * them).
+ */
+enum appose_status appose_map_free(struct appose_map *map);
 
 #ifdef __cplusplus
 }  // extern "C"

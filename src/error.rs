@@ -16,6 +16,8 @@ pub enum ErrorKind {
     Io,
     /// A file or executable the call needs does not exist.
     NotFound,
+    /// Something to be created exists already (e.g. a named memory block).
+    AlreadyExists,
     /// A timeout ran out; the object is left as it was.
     Timeout,
     /// A blocking call was made from a callback, where it would deadlock.
@@ -54,10 +56,10 @@ impl Error {
     }
 
     pub(crate) fn io(context: impl fmt::Display, err: std::io::Error) -> Self {
-        let kind = if err.kind() == std::io::ErrorKind::NotFound {
-            ErrorKind::NotFound
-        } else {
-            ErrorKind::Io
+        let kind = match err.kind() {
+            std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+            std::io::ErrorKind::AlreadyExists => ErrorKind::AlreadyExists,
+            _ => ErrorKind::Io,
         };
         Error::new(kind, format!("{context}: {err}"))
     }

@@ -7,8 +7,10 @@
 
 pub mod environment;
 pub mod error;
+pub mod ndarray;
 pub mod protocol;
 pub mod service;
+pub mod shm;
 pub mod task;
 pub mod value;
 
@@ -16,8 +18,10 @@ mod ffi;
 
 pub use environment::Environment;
 pub use error::{Error, ErrorKind, Result};
+pub use ndarray::{DType, NDArray, Order};
 pub use protocol::ResponseType;
 pub use service::{DebugListener, Service, ServiceConfig};
+pub use shm::SharedMemory;
 pub use task::{Listener, Task, TaskEvent, TaskStatus};
 pub use value::{Map, Number, Value};
 

@@ -33,7 +33,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::lock;
 use crate::protocol::{self, NotAResponse, Response};
 use crate::task::{Task, TaskInner};
-use crate::value::Map;
+use crate::value::{self, BlockOwner, Map, Value};
 
 /// How long the monitor lets the output readers drain after the worker exits.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
@@ -552,8 +552,11 @@ impl ServiceInner {
             self.debug_service(|| format!("<INVALID> {text}"));
             push_bounded(&self.invalid_lines, text);
         }
+        // Only lines naming an appose_type need the (allocating) decode pass.
+        let typed = line.windows(11).any(|w| w == b"appose_type");
         for obj in split.objects {
             match protocol::decode_response(obj) {
+                Ok(r) if typed => self.route(self.decode_values(r)),
                 Ok(r) => self.route(r),
                 Err(NotAResponse::NoTask) => self.debug_service(|| {
                     format!("Invalid service message: {}", String::from_utf8_lossy(line))
@@ -563,6 +566,26 @@ impl ServiceInner {
                 }
             }
         }
+    }
+
+    /// Turns `appose_type` objects in outputs and info into typed values.
+    /// Blocks the worker made are ours to unlink; this happens even for a
+    /// response that turns out to be for no pending task, so they never leak.
+    fn decode_values(&self, mut r: Response) -> Response {
+        let mut errors = Vec::new();
+        if let Some(outputs) = r.outputs.take() {
+            r.outputs = match value::decode(Value::Object(outputs), BlockOwner::Us, &mut errors) {
+                Value::Object(m) => Some(m),
+                _ => None,
+            };
+        }
+        if let Some(info) = r.info.take() {
+            r.info = Some(value::decode(info, BlockOwner::Us, &mut errors));
+        }
+        for e in errors {
+            self.debug_service(|| format!("task {}: cannot decode a value: {e}", r.task));
+        }
+        r
     }
 
     fn route(&self, r: Response) {

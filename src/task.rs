@@ -249,7 +249,28 @@ impl Task {
     }
 
     /// Sends the task to the worker (starting the service if needed).
+    ///
+    /// Inputs naming a shared memory block that no longer exists are refused
+    /// here: the Python worker would stop answering altogether.
     pub fn start(&self) -> Result<()> {
+        let mut missing = None;
+        for (_, v) in self.inner.inputs.iter() {
+            v.for_each_shm(&mut |shm| {
+                if missing.is_none() && !shm.exists() {
+                    missing = Some(shm.name().to_owned());
+                }
+            });
+        }
+        if let Some(name) = missing {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "the inputs of task {} name shared memory block {name}, which no longer \
+                     exists (sending it would make the worker stop answering)",
+                    self.inner.id
+                ),
+            ));
+        }
         {
             let mut st = lock(&self.inner.state);
             if st.status != TaskStatus::Initial {

@@ -1,7 +1,10 @@
 //! Values exchanged with workers, and their JSON text.
 //!
-//! This module owns [`Value`], the JSON parser and the JSON writer. It is pure
-//! data: no threads, no I/O.
+//! This module owns [`Value`], the JSON parser and writer, and the
+//! `appose_type` codec: JSON objects tagged `shm`, `ndarray` or
+//! `worker_object` become [`Value::Shm`], [`Value::NDArray`] and
+//! [`Value::WorkerObject`] ([`decode`]) and are written back in the same form.
+//! No threads; decoding attaches shared memory blocks.
 //!
 //! Why not `serde_json`: the Python worker writes non-finite floats as bare
 //! `NaN`, `Infinity` and `-Infinity`, and integers wider than 64 bits. serde_json
@@ -14,6 +17,10 @@
 //! on which the worker glued several responses together.
 
 use std::fmt::Write as _;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::ndarray::{DType, NDArray, Order};
+use crate::shm::SharedMemory;
 
 /// Deepest nesting the parser accepts; deeper input is refused rather than
 /// risking the reader thread's stack.
@@ -28,6 +35,13 @@ pub enum Value {
     String(String),
     Array(Vec<Value>),
     Object(Map),
+    /// A shared memory block (`{"appose_type":"shm","name":..,"rsize":..}`).
+    Shm(SharedMemory),
+    /// An array over shared memory (`{"appose_type":"ndarray",..}`).
+    NDArray(NDArray),
+    /// A worker-side object exported under a variable name
+    /// (`{"appose_type":"worker_object","var_name":..}`).
+    WorkerObject(String),
 }
 
 /// A number, kept as the text that denotes it (JSON grammar, or `NaN`,
@@ -148,6 +162,14 @@ impl Value {
         }
     }
 
+    /// The value as an `f64`, when it is a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(n.as_f64()),
+            _ => None,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
@@ -195,7 +217,186 @@ impl Value {
                 }
                 out.push('}');
             }
+            Value::Shm(shm) => {
+                let _ = write!(
+                    out,
+                    "{{\"appose_type\":\"shm\",\"name\":\"{}\",\"rsize\":{}}}",
+                    shm.name(),
+                    shm.rsize()
+                );
+            }
+            Value::NDArray(a) => {
+                let _ = write!(
+                    out,
+                    "{{\"appose_type\":\"ndarray\",\"dtype\":\"{}\",\"shape\":[",
+                    a.dtype().name()
+                );
+                for (i, d) in a.shape().iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "{d}");
+                }
+                out.push_str("],\"shm\":");
+                Value::Shm(a.shm().clone()).write_json(out);
+                out.push('}');
+            }
+            Value::WorkerObject(name) => {
+                out.push_str("{\"appose_type\":\"worker_object\",\"var_name\":");
+                write_json_string(name, out);
+                out.push('}');
+            }
         }
+    }
+
+    /// Calls `f` on every shared memory block this value refers to.
+    pub fn for_each_shm(&self, f: &mut impl FnMut(&SharedMemory)) {
+        match self {
+            Value::Shm(s) => f(s),
+            Value::NDArray(a) => f(a.shm()),
+            Value::Array(items) => items.iter().for_each(|v| v.for_each_shm(f)),
+            Value::Object(m) => m.iter().for_each(|(_, v)| v.for_each_shm(f)),
+            _ => {}
+        }
+    }
+}
+
+/// Who owns the blocks that decoding attaches to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockOwner {
+    /// Someone else (the caller's own JSON named them): only unmapped.
+    Others,
+    /// We do (a worker created them for us): unlinked with the last handle.
+    Us,
+}
+
+/// Turns `appose_type` objects anywhere in `v` into typed values, attaching
+/// to the blocks they name. Objects that cannot be decoded (a block that does
+/// not exist, a malformed field) are reported in `errors` and left as they
+/// were.
+pub fn decode(v: Value, owner: BlockOwner, errors: &mut Vec<Error>) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|x| decode(x, owner, errors))
+                .collect(),
+        ),
+        Value::Object(m) => {
+            let tag = m
+                .get("appose_type")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            if let Some(tag) = tag {
+                match decode_tagged(&tag, &m, owner) {
+                    Ok(Some(typed)) => return typed,
+                    Ok(None) => {}
+                    Err(e) => {
+                        errors.push(e);
+                        return Value::Object(m);
+                    }
+                }
+            }
+            let mut out = Map::new();
+            for (k, x) in m.0 {
+                out.0.push((k, decode(x, owner, errors)));
+            }
+            Value::Object(out)
+        }
+        other => other,
+    }
+}
+
+/// [`decode`], failing on the first object that cannot be decoded.
+pub fn decode_strict(v: Value, owner: BlockOwner) -> Result<Value> {
+    let mut errors = Vec::new();
+    let v = decode(v, owner, &mut errors);
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(v),
+    }
+}
+
+fn field<'a>(m: &'a Map, tag: &str, key: &str) -> Result<&'a Value> {
+    m.get(key).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "{tag} value without \"{key}\": {}",
+                Value::Object(m.clone()).to_json()
+            ),
+        )
+    })
+}
+
+fn usize_field(v: &Value, what: &str) -> Result<usize> {
+    v.as_i64()
+        .and_then(|i| usize::try_from(i).ok())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("{what} must be a non-negative integer, not {}", v.to_json()),
+            )
+        })
+}
+
+fn decode_tagged(tag: &str, m: &Map, owner: BlockOwner) -> Result<Option<Value>> {
+    match tag {
+        "shm" => {
+            let name = field(m, tag, "name")?.as_str().ok_or_else(|| {
+                Error::new(ErrorKind::InvalidArgument, "shm name must be a string")
+            })?;
+            let rsize = usize_field(field(m, tag, "rsize")?, "shm rsize")?;
+            let (shm, fresh) = SharedMemory::attach_or_share(name, Some(rsize))?;
+            // A block mapped here already keeps the ownership it has.
+            if fresh && owner == BlockOwner::Us {
+                shm.set_unlink_on_drop(true);
+            }
+            Ok(Some(Value::Shm(shm)))
+        }
+        "ndarray" => {
+            let dtype = field(m, tag, "dtype")?.as_str().ok_or_else(|| {
+                Error::new(ErrorKind::InvalidArgument, "ndarray dtype must be a string")
+            })?;
+            let dtype = DType::from_name(dtype)?;
+            let shape = match field(m, tag, "shape")? {
+                Value::Array(dims) => dims
+                    .iter()
+                    .map(|d| usize_field(d, "ndarray shape entry"))
+                    .collect::<Result<Vec<usize>>>()?,
+                other => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        format!("ndarray shape must be a list, not {}", other.to_json()),
+                    ))
+                }
+            };
+            let shm = match decode_strict(field(m, tag, "shm")?.clone(), owner)? {
+                Value::Shm(s) => s,
+                other => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        format!("ndarray shm must be an shm value, not {}", other.to_json()),
+                    ))
+                }
+            };
+            Ok(Some(Value::NDArray(NDArray::wrap(
+                shm,
+                dtype,
+                &shape,
+                Order::C,
+            )?)))
+        }
+        "worker_object" => {
+            let name = field(m, tag, "var_name")?.as_str().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    "worker_object var_name must be a string",
+                )
+            })?;
+            Ok(Some(Value::WorkerObject(name.to_owned())))
+        }
+        _ => Ok(None),
     }
 }
 

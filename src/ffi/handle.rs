@@ -13,7 +13,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use super::appose_status::APPOSE_STATUS_INVALID_HANDLE;
 use super::{FfiError, FfiResult};
 use crate::lock;
-use crate::{Environment, Service, Task};
+use crate::{Environment, Map, NDArray, Service, SharedMemory, Task};
 
 /// An environment handle (see `appose_env_*`).
 pub struct appose_env {
@@ -30,10 +30,28 @@ pub struct appose_task {
     _opaque: [u8; 0],
 }
 
+/// A shared memory block handle (see `appose_shm_*`).
+pub struct appose_shm {
+    _opaque: [u8; 0],
+}
+
+/// An n-dimensional array handle (see `appose_ndarray_*`).
+pub struct appose_ndarray {
+    _opaque: [u8; 0],
+}
+
+/// A map of named values: task inputs and outputs (see `appose_map_*`).
+pub struct appose_map {
+    _opaque: [u8; 0],
+}
+
 pub(crate) enum Object {
     Env(Arc<Environment>),
     Service(Service),
     Task(Task),
+    Shm(SharedMemory),
+    NDArray(NDArray),
+    Map(Arc<Mutex<Map>>),
 }
 
 static TABLE: LazyLock<Mutex<HashMap<usize, Object>>> = LazyLock::new(Default::default);
@@ -70,6 +88,9 @@ macro_rules! handle_kind {
 handle_kind!(appose_env, Env, Arc<Environment>, "appose_env");
 handle_kind!(appose_service, Service, Service, "appose_service");
 handle_kind!(appose_task, Task, Task, "appose_task");
+handle_kind!(appose_shm, Shm, SharedMemory, "appose_shm");
+handle_kind!(appose_ndarray, NDArray, NDArray, "appose_ndarray");
+handle_kind!(appose_map, Map, Arc<Mutex<Map>>, "appose_map");
 
 /// Registers `t` and returns its new handle.
 pub(crate) fn insert<H: Handle>(t: H::Target) -> *mut H {

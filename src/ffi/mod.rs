@@ -24,8 +24,11 @@ use crate::error::{Error, ErrorKind};
 
 pub mod environment;
 pub mod handle;
+pub mod ndarray;
 pub mod service;
+pub mod shm;
 pub mod task;
+pub mod value;
 
 /// Status of a fallible call. The numbers are part of the ABI and are never
 /// reused or renumbered.
@@ -64,6 +67,8 @@ pub enum appose_status {
     APPOSE_STATUS_SERVICE_CLOSED = 14,
     /// The library panicked; the call had no effect it could vouch for.
     APPOSE_STATUS_PANIC = 15,
+    /// Something to be created exists already (e.g. a named memory block).
+    APPOSE_STATUS_ALREADY_EXISTS = 16,
 }
 
 use appose_status::*;
@@ -94,6 +99,7 @@ impl From<Error> for FfiError {
             ErrorKind::InvalidState => APPOSE_STATUS_INVALID_STATE,
             ErrorKind::Io => APPOSE_STATUS_IO,
             ErrorKind::NotFound => APPOSE_STATUS_NOT_FOUND,
+            ErrorKind::AlreadyExists => APPOSE_STATUS_ALREADY_EXISTS,
             ErrorKind::Timeout => APPOSE_STATUS_TIMEOUT,
             ErrorKind::Reentrant => APPOSE_STATUS_REENTRANT,
             ErrorKind::TaskFailed => APPOSE_STATUS_TASK_FAILED,
@@ -284,6 +290,7 @@ pub extern "C" fn appose_status_str(status: c_int) -> *const c_char {
         13 => "APPOSE_STATUS_TASK_CRASHED\0",
         14 => "APPOSE_STATUS_SERVICE_CLOSED\0",
         15 => "APPOSE_STATUS_PANIC\0",
+        16 => "APPOSE_STATUS_ALREADY_EXISTS\0",
         _ => "APPOSE_STATUS_UNKNOWN\0",
     };
     s.as_ptr().cast()
@@ -323,7 +330,7 @@ mod tests {
     #[test]
     fn every_status_has_a_name() {
         use std::ffi::CStr;
-        for code in 0..=15 {
+        for code in 0..=16 {
             let name = unsafe { CStr::from_ptr(super::appose_status_str(code)) };
             assert_ne!(name.to_str().unwrap(), "APPOSE_STATUS_UNKNOWN", "{code}");
         }

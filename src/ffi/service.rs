@@ -2,12 +2,12 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use super::handle::{self, appose_service, appose_task};
+use super::handle::{self, appose_map, appose_service, appose_task};
 use super::{
     appose_status, appose_userdata_free, arg_opt_str, arg_str, check_out, guard, string_out,
     timeout_from_ms, to_cstring, FfiError, UserData,
 };
-use crate::value::{self, Value};
+use crate::value::Value;
 
 /// Receives one debug line: `[SERVICE-n] ...` (service messages, requests,
 /// responses) or `[WORKER-n] ...` (worker stderr). `message` lives for the
@@ -109,21 +109,43 @@ pub unsafe extern "C" fn appose_service_task(
         let script = arg_str(script, "script")?;
         let inputs = match arg_opt_str(inputs_json, "inputs_json")? {
             None => None,
-            Some(text) => match value::parse(text) {
-                Ok(Value::Object(m)) => Some(m),
-                Ok(_) => {
+            Some(text) => match super::value::parse_json_arg(text, "inputs_json")? {
+                Value::Object(m) => Some(m),
+                _ => {
                     return Err(FfiError::new(
                         appose_status::APPOSE_STATUS_INVALID_JSON,
                         "`inputs_json` must be a JSON object",
                     ))
                 }
-                Err(e) => {
-                    return Err(FfiError::new(
-                        appose_status::APPOSE_STATUS_INVALID_JSON,
-                        format!("`inputs_json` is not JSON: {e}"),
-                    ))
-                }
             },
+        };
+        let queue = arg_opt_str(queue, "queue")?;
+        check_out(task_out, "task_out")?;
+        let task = service.task(script, inputs, queue)?;
+        *task_out = handle::insert(task);
+        Ok(())
+    })
+}
+
+/// Makes a task as `appose_service_task` does, with inputs from a map
+/// (NULL for none; arrays and blocks in it are shared, not copied).
+#[no_mangle]
+pub unsafe extern "C" fn appose_service_task_map(
+    service: *mut appose_service,
+    script: *const c_char,
+    inputs: *const appose_map,
+    queue: *const c_char,
+    task_out: *mut *mut appose_task,
+) -> appose_status {
+    guard(|| {
+        let service = handle::get(service)?;
+        let script = arg_str(script, "script")?;
+        let inputs = if inputs.is_null() {
+            None
+        } else {
+            let inputs = handle::get(inputs)?;
+            let map = crate::lock(&inputs).clone();
+            Some(map)
         };
         let queue = arg_opt_str(queue, "queue")?;
         check_out(task_out, "task_out")?;

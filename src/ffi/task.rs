@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void, CString};
 use std::ptr;
 
-use super::handle::{self, appose_task};
+use super::handle::{self, appose_map, appose_task};
 use super::{
     appose_status, appose_userdata_free, check_out, guard, string_out, timeout_from_ms, to_cstring,
     FfiError, UserData,
@@ -225,6 +225,22 @@ pub unsafe extern "C" fn appose_task_outputs_json(
         let task = handle::get(task)?;
         check_out(json_out, "json_out")?;
         *json_out = string_out(&crate::Value::Object(task.outputs()).to_json());
+        Ok(())
+    })
+}
+
+/// The task's outputs as a new map handle: arrays and blocks the worker
+/// made are attached and owned here (unlinked when their last handle goes).
+/// Free with `appose_map_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_task_outputs(
+    task: *mut appose_task,
+    map_out: *mut *mut appose_map,
+) -> appose_status {
+    guard(|| {
+        let task = handle::get(task)?;
+        check_out(map_out, "map_out")?;
+        *map_out = handle::insert(std::sync::Arc::new(std::sync::Mutex::new(task.outputs())));
         Ok(())
     })
 }
