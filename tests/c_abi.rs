@@ -85,3 +85,31 @@ fn c_abi_test_program_passes() {
     assert!(out.status.success(), "abi_test failed: {:?}", out.status);
     assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
 }
+
+#[test]
+fn c_ndarray_test_program_passes_and_leaves_no_block() {
+    let lib_dir = library_dir();
+    let exe = compile("tests/c/ndarray_test.c", &lib_dir);
+    let out = Command::new(&exe)
+        .arg(common::python_env())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ndarray_test failed: {:?}",
+        out.status
+    );
+    assert!(stdout.contains("all checks passed"));
+    let leftover = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("leftover: "))
+        .expect("the program names its leftover block");
+    assert!(leftover.starts_with("psm_"));
+    assert!(
+        !appose::shm::exists(leftover),
+        "{leftover} outlived the process that owned it"
+    );
+}

@@ -1,0 +1,68 @@
+//! Hands a 1 GiB float32 array to a Python worker and back, and compares the
+//! round trip with one numpy copy of the same 1 GiB inside the worker.
+//!
+//! Run: `cargo bench --bench handoff`. Prints times and their ratio; it
+//! asserts nothing about speed (targets live in the README, not in tests).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use appose::{DType, Map, NDArray, Order, Value};
+
+const GIB: usize = 1 << 30;
+const ROUNDS: usize = 7;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let svc = common::python_service();
+    svc.init("import numpy as np").unwrap();
+    let n = GIB / 4;
+    let image = NDArray::new(DType::Float32, &[n / 4096, 4096], Order::C).unwrap();
+    let pixels = unsafe { std::slice::from_raw_parts_mut(image.as_ptr().cast::<f32>(), n) };
+    pixels.fill(1.0); // fault every page in before timing
+
+    let mut inputs = Map::new();
+    inputs.insert("image", Value::NDArray(image.clone()));
+    let run = |script: &str| {
+        let t = svc.task(script, Some(inputs.clone()), None).unwrap();
+        t.wait(None).unwrap();
+        t
+    };
+    // Warm-up: the worker maps the block and imports numpy.
+    run("image.ndarray()[0, 0] = 0");
+
+    let mut handoff = Vec::new();
+    for round in 0..ROUNDS {
+        let t0 = Instant::now();
+        run(&format!("v = image.ndarray()\nv[-1, -1] = {round}"));
+        assert_eq!(
+            pixels[n - 1],
+            round as f32,
+            "the worker's write is visible here"
+        );
+        handoff.push(t0.elapsed());
+    }
+
+    let mut copy = Vec::new();
+    for _ in 0..ROUNDS {
+        let t = run("import time\nv = image.ndarray()\nt0 = time.perf_counter()\nc = v.copy()\ntime.perf_counter() - t0");
+        let secs = t.result().and_then(|v| v.as_f64()).unwrap();
+        copy.push(Duration::from_secs_f64(secs));
+    }
+
+    let (h, c) = (median(handoff), median(copy));
+    println!("1 GiB float32 array, median of {ROUNDS} rounds");
+    println!("  handoff to the worker, in-place write, visible here: {h:>10.3?}");
+    println!("  one numpy copy of the same 1 GiB inside the worker:  {c:>10.3?}");
+    println!(
+        "  handoff / copy: {:.2}%",
+        100.0 * h.as_secs_f64() / c.as_secs_f64()
+    );
+    svc.close(Some(Duration::from_secs(30))).unwrap();
+}

@@ -1,0 +1,169 @@
+/*
+ * Arrays through the C ABI: allocate an ndarray, fill it, run a numpy task on
+ * it in place, read the worker's own output array back; plus the error
+ * paths of blocks, arrays and maps. On exit it leaves one owned block
+ * unfreed and prints its name: the runner checks the library removed it.
+ *
+ * Usage: ndarray_test PYTHON_ENV_DIR
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "appose.h"
+
+static int failures = 0;
+
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__,  \
+              __LINE__, #cond, appose_last_error());                           \
+      failures++;                                                              \
+    }                                                                          \
+  } while (0)
+
+#define CHECK_STATUS(call, expected)                                           \
+  do {                                                                         \
+    appose_status got_ = (call);                                               \
+    if (got_ != (expected)) {                                                  \
+      fprintf(stderr, "%s:%d: %s gave %s, expected %s (last error: %s)\n",     \
+              __FILE__, __LINE__, #call, appose_status_str((int)got_),         \
+              appose_status_str((int)(expected)), appose_last_error());        \
+      failures++;                                                              \
+    }                                                                          \
+  } while (0)
+
+#define OK(call) CHECK_STATUS(call, APPOSE_STATUS_OK)
+
+static void test_errors(void) {
+  appose_shm *shm = NULL;
+  appose_ndarray *a = NULL;
+  appose_map *map = NULL;
+  size_t shape[2] = {4, 4};
+  char *text = NULL;
+
+  CHECK(strcmp(appose_dtype_name(APPOSE_DTYPE_COMPLEX64), "complex64") == 0);
+  CHECK(appose_dtype_name(99) == NULL);
+  CHECK(appose_dtype_size(APPOSE_DTYPE_COMPLEX128) == 16);
+  CHECK(appose_dtype_size(-1) == 0);
+
+  CHECK_STATUS(appose_ndarray_new(99, shape, 2, APPOSE_ORDER_C, &a), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(appose_ndarray_new(APPOSE_DTYPE_INT8, shape, 2, 7, &a), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(appose_ndarray_new(APPOSE_DTYPE_INT8, NULL, 2, APPOSE_ORDER_C, &a), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK(a == NULL);
+  CHECK_STATUS(appose_shm_create(0, &shm), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(appose_shm_attach("psm_0badf00d", &shm), APPOSE_STATUS_NOT_FOUND);
+  CHECK_STATUS(appose_shm_attach("\xff", &shm), APPOSE_STATUS_INVALID_UTF8);
+
+  /* A view larger than its block is refused. */
+  OK(appose_shm_create(60, &shm));
+  CHECK_STATUS(appose_ndarray_wrap(shm, APPOSE_DTYPE_FLOAT32, shape, 2, APPOSE_ORDER_C, &a),
+               APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK(strstr(appose_last_error(), "needs 64 bytes") != NULL);
+  shape[0] = 3;
+  OK(appose_ndarray_wrap(shm, APPOSE_DTYPE_FLOAT32, shape, 2, APPOSE_ORDER_C, &a));
+  CHECK_STATUS(appose_shm_create_named("no/slash", 8, &shm), APPOSE_STATUS_INVALID_ARGUMENT);
+
+  OK(appose_map_new(&map));
+  CHECK_STATUS(appose_map_put_json(map, "x", "{\"appose_type\":\"shm\",\"name\":\"psm_0badf00d\",\"rsize\":8}"),
+               APPOSE_STATUS_NOT_FOUND);
+  CHECK_STATUS(appose_map_put_json(map, "x", "[1,"), APPOSE_STATUS_INVALID_JSON);
+  OK(appose_map_put_json(map, "n", "7"));
+  OK(appose_map_put_ndarray(map, "a", a));
+  CHECK_STATUS(appose_map_get_json(map, "missing", &text), APPOSE_STATUS_NOT_FOUND);
+  CHECK_STATUS(appose_map_get_ndarray(map, "n", &a), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(appose_map_put_ndarray(map, "bad", (appose_ndarray *)shm), APPOSE_STATUS_INVALID_HANDLE);
+  OK(appose_map_to_json(map, &text));
+  CHECK(strstr(text, "{\"n\":7,\"a\":{\"appose_type\":\"ndarray\",\"dtype\":\"float32\",\"shape\":[3,4],"
+                     "\"shm\":{\"appose_type\":\"shm\",\"name\":\"psm_") == text);
+  appose_string_free(text);
+  OK(appose_map_free(map));
+  OK(appose_ndarray_free(a));
+  OK(appose_shm_free(shm));
+  CHECK_STATUS(appose_shm_free(shm), APPOSE_STATUS_INVALID_HANDLE);
+}
+
+static void test_numpy_task(const char *env_dir) {
+  appose_env *env = NULL;
+  appose_service *python = NULL;
+  appose_task *task = NULL;
+  appose_ndarray *image = NULL, *stats = NULL;
+  appose_map *inputs = NULL, *outputs = NULL;
+  size_t shape[2] = {256, 512}; /* F order: 256 fastest, i.e. C shape [512, 256] */
+  size_t got[2] = {0, 0};
+  size_t nbytes = 0;
+  void *p = NULL;
+
+  OK(appose_ndarray_new(APPOSE_DTYPE_FLOAT32, shape, 2, APPOSE_ORDER_F, &image));
+  OK(appose_ndarray_shape(image, APPOSE_ORDER_C, got, 2));
+  CHECK(got[0] == 512 && got[1] == 256);
+  CHECK_STATUS(appose_ndarray_shape(image, APPOSE_ORDER_C, got, 1), APPOSE_STATUS_INVALID_ARGUMENT);
+  OK(appose_ndarray_byte_length(image, &nbytes));
+  CHECK(nbytes == 512 * 256 * 4);
+  OK(appose_ndarray_data(image, &p));
+  float *pixels = p;
+  for (size_t i = 0; i < 512 * 256; i++)
+    pixels[i] = (float)(i % 100);
+
+  OK(appose_env_wrap(env_dir, &env));
+  OK(appose_env_python(env, &python));
+  OK(appose_map_new(&inputs));
+  OK(appose_map_put_ndarray(inputs, "image", image));
+  OK(appose_map_put_json(inputs, "scale", "2.5"));
+  OK(appose_service_task_map(python,
+                             "import numpy as np\n"
+                             "from appose import NDArray\n"
+                             "v = image.ndarray()\n"
+                             "v *= scale\n"
+                             "stats = NDArray('float64', [3])\n"
+                             "stats.ndarray()[...] = [v.sum(dtype=np.float64), v.max(), v.shape[0]]\n"
+                             "{'stats': stats}",
+                             inputs, NULL, &task));
+  OK(appose_task_wait(task, 120000));
+
+  /* The worker scaled our pixels in place: no copy either way. */
+  CHECK(pixels[1] == 2.5f);
+  CHECK(pixels[99] == 99 * 2.5f);
+
+  OK(appose_task_outputs(task, &outputs));
+  OK(appose_map_get_ndarray(outputs, "stats", &stats));
+  OK(appose_ndarray_data(stats, &p));
+  const double *s = p;
+  double expected = 0;
+  for (size_t i = 0; i < 512 * 256; i++)
+    expected += (double)(i % 100) * 2.5;
+  CHECK(s[0] == expected);
+  CHECK(s[1] == 99 * 2.5);
+  CHECK(s[2] == 512);
+
+  OK(appose_map_free(outputs));
+  OK(appose_ndarray_free(stats));
+  OK(appose_map_free(inputs));
+  OK(appose_task_free(task));
+  OK(appose_service_close(python, 30000, NULL));
+  OK(appose_service_free(python));
+  OK(appose_env_free(env));
+  OK(appose_ndarray_free(image));
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s PYTHON_ENV_DIR\n", argv[0]);
+    return 2;
+  }
+  test_errors();
+  test_numpy_task(argv[1]);
+
+  /* Owned and never freed: the library unlinks it at exit. */
+  appose_shm *leftover = NULL;
+  char *name = NULL;
+  OK(appose_shm_create(4096, &leftover));
+  OK(appose_shm_name(leftover, &name));
+  printf("leftover: %s\n", name);
+  appose_string_free(name);
+
+  if (failures == 0)
+    printf("ndarray_test: all checks passed\n");
+  return failures == 0 ? 0 : 1;
+}
