@@ -30,8 +30,14 @@ fn newest_source(dir: &Path) -> SystemTime {
     newest
 }
 
-/// The freshly built shared library, seen through its SONAME in a scratch dir.
+/// The freshly built shared library, seen through its SONAME in a scratch
+/// dir (set up once: the tests of this file run in parallel).
 fn library_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(make_library_dir).clone()
+}
+
+fn make_library_dir() -> PathBuf {
     // target/debug/deps/c_abi-<hash> -> target/debug/libappose.so
     let exe = std::env::current_exe().unwrap();
     let lib = exe.parent().unwrap().parent().unwrap().join("libappose.so");
