@@ -195,6 +195,11 @@ typedef enum appose_order {
 typedef struct DType DType;
 
 /**
+ * An environment builder handle (see `appose_builder_*`).
+ */
+typedef struct appose_builder appose_builder;
+
+/**
  * An environment handle (see `appose_env_*`).
  */
 typedef struct appose_env appose_env;
@@ -225,16 +230,32 @@ typedef struct appose_shm appose_shm;
 typedef struct appose_task appose_task;
 
 /**
- * Receives one debug line: `[SERVICE-n] ...` (service messages, requests,
- * responses) or `[WORKER-n] ...` (worker stderr). `message` lives for the
- * call only. Runs on the service's dispatcher thread.
+ * Receives build progress: a title ("Downloading uv", "Solving", ...), the
+ * current amount and the maximum (0 when unknown). Runs on the thread
+ * calling `appose_builder_build`; `title` lives for the call only.
  */
-typedef void (*appose_debug_listener)(void *userdata, const char *message);
+typedef void (*appose_progress_listener)(void *userdata,
+                                         const char *title,
+                                         uint64_t current,
+                                         uint64_t maximum);
 
 /**
  * Frees the caller's `userdata` when the library no longer needs it.
  */
 typedef void (*appose_userdata_free)(void *userdata);
+
+/**
+ * Receives one line of a tool's output or error output, on the thread
+ * calling `appose_builder_build`; `line` lives for the call only.
+ */
+typedef void (*appose_line_listener)(void *userdata, const char *line);
+
+/**
+ * Receives one debug line: `[SERVICE-n] ...` (service messages, requests,
+ * responses) or `[WORKER-n] ...` (worker stderr). `message` lives for the
+ * call only. Runs on the service's dispatcher thread.
+ */
+typedef void (*appose_debug_listener)(void *userdata, const char *message);
 
 /**
  * One task event, as a listener sees it. Every pointer is NULL when the
@@ -279,6 +300,8 @@ typedef void (*appose_task_listener)(void *userdata, const struct appose_task_ev
 
 
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -308,14 +331,180 @@ const char *appose_last_error(void);
 void appose_string_free(char *s);
 
 /**
+ * A new builder of `kind`: "uv", "pixi", "mamba", "custom", or "dynamic"
+ * (also NULL), which picks uv, pixi or mamba from the scheme or content.
+ * Free with `appose_builder_free`.
+ */
+enum appose_status appose_builder_new(const char *kind, struct appose_builder **builder_out);
+
+/**
+ * The environment's name: its directory under the envs root.
+ */
+enum appose_status appose_builder_name(struct appose_builder *builder, const char *name);
+
+/**
+ * The environment's directory (instead of `<envs root>/<name>`).
+ */
+enum appose_status appose_builder_base(struct appose_builder *builder, const char *dir);
+
+/**
+ * Where named environments and downloaded tools live (default:
+ * `APPOSE_ENVS_DIR`, else `~/.local/share/appose`).
+ */
+enum appose_status appose_builder_envs_root(struct appose_builder *builder, const char *dir);
+
+/**
+ * The environment description itself (pixi.toml, pyproject.toml,
+ * environment.yml or requirements.txt text).
+ */
+enum appose_status appose_builder_content(struct appose_builder *builder, const char *content);
+
+/**
+ * Reads the description from a file (its name also gives the scheme).
+ */
+enum appose_status appose_builder_file(struct appose_builder *builder, const char *path);
+
+/**
+ * Fetches the description from a URL.
+ */
+enum appose_status appose_builder_url(struct appose_builder *builder, const char *url);
+
+/**
+ * The description's format: "pixi.toml", "pyproject.toml",
+ * "environment.yml" or "requirements.txt".
+ */
+enum appose_status appose_builder_scheme(struct appose_builder *builder, const char *scheme);
+
+/**
+ * Adds a conda channel (pixi).
+ */
+enum appose_status appose_builder_channel(struct appose_builder *builder, const char *channel);
+
+/**
+ * Adds a flag to every tool command.
+ */
+enum appose_status appose_builder_flag(struct appose_builder *builder, const char *flag);
+
+/**
+ * uv: the venv's Python version.
+ */
+enum appose_status appose_builder_python_version(struct appose_builder *builder,
+                                                 const char *version);
+
+/**
+ * uv: adds a PyPI requirement (`appose` is added when none names it).
+ */
+enum appose_status appose_builder_package(struct appose_builder *builder, const char *spec);
+
+/**
+ * pixi: adds a conda package.
+ */
+enum appose_status appose_builder_conda(struct appose_builder *builder, const char *spec);
+
+/**
+ * pixi: adds a PyPI package.
+ */
+enum appose_status appose_builder_pypi(struct appose_builder *builder, const char *spec);
+
+/**
+ * pixi: the manifest's named environment to install and run.
+ */
+enum appose_status appose_builder_pixi_environment(struct appose_builder *builder,
+                                                   const char *name);
+
+/**
+ * custom: adds a directory of executables.
+ */
+enum appose_status appose_builder_bin_path(struct appose_builder *builder, const char *dir);
+
+/**
+ * Downloads tools from `<base_url>/<tool>/<version>/<file>` instead of
+ * their release hosts (overrides `APPOSE_TOOL_MIRROR`).
+ */
+enum appose_status appose_builder_tool_mirror(struct appose_builder *builder, const char *base_url);
+
+/**
+ * Sets an environment variable for the tools and for the environment's
+ * workers.
+ */
+enum appose_status appose_builder_env_var(struct appose_builder *builder,
+                                          const char *key,
+                                          const char *value);
+
+/**
+ * custom: also searches the system `PATH` for executables.
+ */
+enum appose_status appose_builder_append_system_path(struct appose_builder *builder);
+
+/**
+ * Adds a progress listener. `userdata_free` as for every registration.
+ */
+enum appose_status appose_builder_on_progress(struct appose_builder *builder,
+                                              appose_progress_listener listener,
+                                              void *userdata,
+                                              appose_userdata_free userdata_free);
+
+/**
+ * Adds a listener for the tools' output lines.
+ */
+enum appose_status appose_builder_on_output(struct appose_builder *builder,
+                                            appose_line_listener listener,
+                                            void *userdata,
+                                            appose_userdata_free userdata_free);
+
+/**
+ * Adds a listener for the tools' error lines (pixi's success message and
+ * `-vv` log are not errors and go to the output listeners).
+ */
+enum appose_status appose_builder_on_error(struct appose_builder *builder,
+                                           appose_line_listener listener,
+                                           void *userdata,
+                                           appose_userdata_free userdata_free);
+
+/**
+ * Builds the environment (or reuses it when its `appose.json` matches this
+ * configuration) and returns it. Blocks; callbacks run on this thread. A
+ * failing tool gives `APPOSE_STATUS_IO` with its exit code, command line and
+ * error output in `appose_last_error()`.
+ */
+enum appose_status appose_builder_build(struct appose_builder *builder,
+                                        struct appose_env **env_out);
+
+/**
+ * Installs the builder's tool (uv, pixi or micromamba) into the envs root
+ * unless it is there already, e.g. to prepare for offline use, and writes
+ * its path (free with `appose_string_free`).
+ */
+enum appose_status appose_builder_install_tool(struct appose_builder *builder, char **path_out);
+
+/**
+ * Deletes the environment's directory, then builds it.
+ */
+enum appose_status appose_builder_rebuild(struct appose_builder *builder,
+                                          struct appose_env **env_out);
+
+/**
+ * Deletes the environment's directory.
+ */
+enum appose_status appose_builder_delete(struct appose_builder *builder);
+
+/**
+ * Frees a builder handle (and, once not building, its listeners).
+ */
+enum appose_status appose_builder_free(struct appose_builder *builder);
+
+/**
  * The system environment: executables found on `PATH`, based in the
  * current directory. Free with `appose_env_free`.
  */
 enum appose_status appose_env_system(struct appose_env **env_out);
 
 /**
- * An existing directory as an environment: executables are looked up in
- * `dir/bin` and `dir`. Free with `appose_env_free`.
+ * An existing environment directory, its kind detected as the peers do:
+ * `.pixi/` or `pixi.toml` (run through `pixi run`), `conda-meta/` (through
+ * `micromamba run`), `pyvenv.cfg` (a venv), else a plain directory whose
+ * `bin/` and itself hold the executables. Installs nothing. Free with
+ * `appose_env_free`.
  */
 enum appose_status appose_env_wrap(const char *dir, struct appose_env **env_out);
 
@@ -345,6 +534,42 @@ enum appose_status appose_env_service(const struct appose_env *env,
                                       const char *const *args,
                                       size_t n_args,
                                       struct appose_service **service_out);
+
+/**
+ * The directories searched for executables, as a JSON array of strings.
+ * Free with `appose_string_free`.
+ */
+enum appose_status appose_env_bin_paths(const struct appose_env *env, char **json_out);
+
+/**
+ * The launcher put before every worker command (`["/.../pixi", "run",
+ * "--manifest-path", ...]`; `[]` for none), as a JSON array. Free with
+ * `appose_string_free`.
+ */
+enum appose_status appose_env_launch_args(const struct appose_env *env, char **json_out);
+
+/**
+ * A Groovy worker service (not started): `java -cp <classpath joined by
+ * ':'> <jvm_args> org.apposed.appose.GroovyWorker`, `java` found in the
+ * environment. The class path must hold the appose jar and Groovy.
+ */
+enum appose_status appose_env_groovy(const struct appose_env *env,
+                                     const char *const *classpath,
+                                     size_t n_classpath,
+                                     const char *const *jvm_args,
+                                     size_t n_jvm_args,
+                                     struct appose_service **service_out);
+
+/**
+ * A service running a Java main class with the environment's `java`.
+ */
+enum appose_status appose_env_java(const struct appose_env *env,
+                                   const char *main_class,
+                                   const char *const *classpath,
+                                   size_t n_classpath,
+                                   const char *const *jvm_args,
+                                   size_t n_jvm_args,
+                                   struct appose_service **service_out);
 
 /**
  * Frees an environment handle. NULL is a no-op; a handle freed already gives

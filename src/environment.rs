@@ -71,21 +71,14 @@ impl Environment {
         Ok(Environment::new(base, bin_paths, Vec::new(), Vec::new()))
     }
 
-    /// An existing directory used as it is: its `bin/` (and the directory
-    /// itself) searched for executables. Detection of pixi and conda layouts
-    /// comes with the builders.
+    /// An existing environment directory used as it is, its kind detected
+    /// as the peers do: `.pixi/` or `pixi.toml` (run through `pixi run`),
+    /// `conda-meta/` (through `micromamba run`), `pyvenv.cfg` (a venv), else
+    /// a plain directory whose `bin/` and itself hold the executables. No
+    /// packages are installed; pixi and micromamba are located (or fetched)
+    /// in the default envs root.
     pub fn wrap(dir: impl AsRef<Path>) -> Result<Self> {
-        let dir = dir.as_ref();
-        let base = std::fs::canonicalize(dir)
-            .map_err(|e| Error::io(format!("cannot wrap {}", dir.display()), e))?;
-        if !base.is_dir() {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                format!("cannot wrap {}: not a directory", base.display()),
-            ));
-        }
-        let bin_paths = vec![base.join("bin"), base.clone()];
-        Ok(Environment::new(base, bin_paths, Vec::new(), Vec::new()))
+        crate::builder::wrap(dir.as_ref(), None)
     }
 
     pub fn base(&self) -> &Path {
@@ -108,6 +101,30 @@ impl Environment {
     pub fn python(&self) -> Result<Service> {
         let args: Vec<String> = PYTHON_WORKER_ARGS.iter().map(|s| s.to_string()).collect();
         self.service(PYTHON_CANDIDATES, &args)
+    }
+
+    /// A Groovy worker service (not started): `java -cp <classpath> <jvm
+    /// args> org.apposed.appose.GroovyWorker`. The class path must hold the
+    /// appose jar, its dependencies and Groovy.
+    pub fn groovy(&self, classpath: &[String], jvm_args: &[String]) -> Result<Service> {
+        self.java("org.apposed.appose.GroovyWorker", classpath, jvm_args)
+    }
+
+    /// A service running a Java main class with `java` from this environment.
+    pub fn java(
+        &self,
+        main_class: &str,
+        classpath: &[String],
+        jvm_args: &[String],
+    ) -> Result<Service> {
+        let mut args = Vec::new();
+        if !classpath.is_empty() {
+            args.push("-cp".to_owned());
+            args.push(classpath.join(":"));
+        }
+        args.extend(jvm_args.iter().cloned());
+        args.push(main_class.to_owned());
+        self.service(&["java", "bin/java"], &args)
     }
 
     /// A service running the first of `candidates` found in this environment,

@@ -5,6 +5,7 @@
 //! this crate's modules; `ffi` only converts and delegates (see
 //! `include/appose.h` for the C contract).
 
+pub mod builder;
 pub mod environment;
 pub mod error;
 pub mod ndarray;
@@ -16,6 +17,7 @@ pub mod value;
 
 mod ffi;
 
+pub use builder::{Builder, BuilderKind};
 pub use environment::Environment;
 pub use error::{Error, ErrorKind, Result};
 pub use ndarray::{DType, NDArray, Order};

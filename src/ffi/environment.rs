@@ -19,8 +19,11 @@ pub unsafe extern "C" fn appose_env_system(env_out: *mut *mut appose_env) -> app
     })
 }
 
-/// An existing directory as an environment: executables are looked up in
-/// `dir/bin` and `dir`. Free with `appose_env_free`.
+/// An existing environment directory, its kind detected as the peers do:
+/// `.pixi/` or `pixi.toml` (run through `pixi run`), `conda-meta/` (through
+/// `micromamba run`), `pyvenv.cfg` (a venv), else a plain directory whose
+/// `bin/` and itself hold the executables. Installs nothing. Free with
+/// `appose_env_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_env_wrap(
     dir: *const c_char,
@@ -88,6 +91,89 @@ pub unsafe extern "C" fn appose_env_service(
         let names: Vec<&str> = candidates.iter().map(String::as_str).collect();
         let service = env.service(&names, &args)?;
         *service_out = handle::insert(service);
+        Ok(())
+    })
+}
+
+fn lines_json(items: impl Iterator<Item = String>) -> String {
+    crate::Value::Array(items.map(crate::Value::String).collect()).to_json()
+}
+
+/// The directories searched for executables, as a JSON array of strings.
+/// Free with `appose_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_bin_paths(
+    env: *const appose_env,
+    json_out: *mut *mut c_char,
+) -> appose_status {
+    guard(|| {
+        let env = handle::get(env)?;
+        check_out(json_out, "json_out")?;
+        let paths = env
+            .bin_paths()
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned());
+        *json_out = string_out(&lines_json(paths));
+        Ok(())
+    })
+}
+
+/// The launcher put before every worker command (`["/.../pixi", "run",
+/// "--manifest-path", ...]`; `[]` for none), as a JSON array. Free with
+/// `appose_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_launch_args(
+    env: *const appose_env,
+    json_out: *mut *mut c_char,
+) -> appose_status {
+    guard(|| {
+        let env = handle::get(env)?;
+        check_out(json_out, "json_out")?;
+        *json_out = string_out(&lines_json(env.launch_args().iter().cloned()));
+        Ok(())
+    })
+}
+
+/// A Groovy worker service (not started): `java -cp <classpath joined by
+/// ':'> <jvm_args> org.apposed.appose.GroovyWorker`, `java` found in the
+/// environment. The class path must hold the appose jar and Groovy.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_groovy(
+    env: *const appose_env,
+    classpath: *const *const c_char,
+    n_classpath: usize,
+    jvm_args: *const *const c_char,
+    n_jvm_args: usize,
+    service_out: *mut *mut appose_service,
+) -> appose_status {
+    guard(|| {
+        let env = handle::get(env)?;
+        let cp = arg_str_array(classpath, n_classpath, "classpath")?;
+        let jvm = arg_str_array(jvm_args, n_jvm_args, "jvm_args")?;
+        check_out(service_out, "service_out")?;
+        *service_out = handle::insert(env.groovy(&cp, &jvm)?);
+        Ok(())
+    })
+}
+
+/// A service running a Java main class with the environment's `java`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_java(
+    env: *const appose_env,
+    main_class: *const c_char,
+    classpath: *const *const c_char,
+    n_classpath: usize,
+    jvm_args: *const *const c_char,
+    n_jvm_args: usize,
+    service_out: *mut *mut appose_service,
+) -> appose_status {
+    guard(|| {
+        let env = handle::get(env)?;
+        let main_class = arg_str(main_class, "main_class")?;
+        let cp = arg_str_array(classpath, n_classpath, "classpath")?;
+        let jvm = arg_str_array(jvm_args, n_jvm_args, "jvm_args")?;
+        check_out(service_out, "service_out")?;
+        *service_out = handle::insert(env.java(main_class, &cp, &jvm)?);
         Ok(())
     })
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use super::appose_status::APPOSE_STATUS_INVALID_HANDLE;
 use super::{FfiError, FfiResult};
 use crate::lock;
-use crate::{Environment, Map, NDArray, Service, SharedMemory, Task};
+use crate::{Builder, Environment, Map, NDArray, Service, SharedMemory, Task};
 
 /// An environment handle (see `appose_env_*`).
 pub struct appose_env {
@@ -45,6 +45,11 @@ pub struct appose_map {
     _opaque: [u8; 0],
 }
 
+/// An environment builder handle (see `appose_builder_*`).
+pub struct appose_builder {
+    _opaque: [u8; 0],
+}
+
 pub(crate) enum Object {
     Env(Arc<Environment>),
     Service(Service),
@@ -52,6 +57,7 @@ pub(crate) enum Object {
     Shm(SharedMemory),
     NDArray(NDArray),
     Map(Arc<Mutex<Map>>),
+    Builder(Arc<Mutex<Builder>>),
 }
 
 static TABLE: LazyLock<Mutex<HashMap<usize, Object>>> = LazyLock::new(Default::default);
@@ -91,6 +97,12 @@ handle_kind!(appose_task, Task, Task, "appose_task");
 handle_kind!(appose_shm, Shm, SharedMemory, "appose_shm");
 handle_kind!(appose_ndarray, NDArray, NDArray, "appose_ndarray");
 handle_kind!(appose_map, Map, Arc<Mutex<Map>>, "appose_map");
+handle_kind!(
+    appose_builder,
+    Builder,
+    Arc<Mutex<Builder>>,
+    "appose_builder"
+);
 
 /// Registers `t` and returns its new handle.
 pub(crate) fn insert<H: Handle>(t: H::Target) -> *mut H {

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind};
 
+pub mod builder;
 pub mod environment;
 pub mod handle;
 pub mod ndarray;

@@ -213,6 +213,68 @@ static void test_task(const char *env_dir) {
   CHECK(atomic_load(&frees) == 3);
 }
 
+static void on_progress(void *userdata, const char *title, uint64_t current, uint64_t maximum) {
+  (void)userdata;
+  (void)title;
+  (void)current;
+  (void)maximum;
+}
+
+static void test_builder(const char *env_dir) {
+  appose_builder *b = NULL;
+  appose_env *env = NULL;
+  appose_service *service = NULL;
+  appose_task *task = NULL;
+  char *text = NULL;
+
+  CHECK_STATUS(appose_builder_new("conda-forge-magic", &b), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK(b == NULL);
+
+  /* custom: a directory as it is, with a variable for its workers. */
+  OK(appose_builder_new("custom", &b));
+  OK(appose_builder_base(b, env_dir));
+  OK(appose_builder_env_var(b, "APPOSE_C_MARK", "from-c"));
+  CHECK_STATUS(appose_builder_env_var(b, "A=B", "x"), APPOSE_STATUS_INVALID_ARGUMENT);
+  atomic_store(&frees, 0);
+  OK(appose_builder_on_progress(b, on_progress, NULL, count_free));
+  OK(appose_builder_build(b, &env));
+  OK(appose_builder_free(b));
+  CHECK(atomic_load(&frees) == 1);
+  OK(appose_env_launch_args(env, &text));
+  CHECK(strcmp(text, "[]") == 0);
+  appose_string_free(text);
+  OK(appose_env_bin_paths(env, &text));
+  CHECK(strstr(text, "/bin\"") != NULL);
+  appose_string_free(text);
+  OK(appose_env_python(env, &service));
+  OK(appose_service_task(service, "import os\nos.environ['APPOSE_C_MARK']", NULL, NULL, &task));
+  OK(appose_task_wait(task, 60000));
+  OK(appose_task_result_json(task, &text));
+  CHECK(strcmp(text, "\"from-c\"") == 0);
+  appose_string_free(text);
+  OK(appose_task_free(task));
+  OK(appose_service_close(service, 30000, NULL));
+  OK(appose_service_free(service));
+  OK(appose_env_free(env));
+
+  /* Content that fits no builder, or not the chosen one: refused at once,
+   * before any tool is fetched (the mirror is unreachable). */
+  OK(appose_builder_new(NULL, &b));
+  OK(appose_builder_content(b, "%%% not an environment %%%"));
+  CHECK_STATUS(appose_builder_build(b, &env), APPOSE_STATUS_INVALID_ARGUMENT);
+  OK(appose_builder_free(b));
+  OK(appose_builder_new("uv", &b));
+  OK(appose_builder_tool_mirror(b, "http://127.0.0.1:9"));
+  OK(appose_builder_envs_root(b, "/nonexistent/appose-envs"));
+  OK(appose_builder_content(b, "name: x\ndependencies:\n  - python\n"));
+  CHECK_STATUS(appose_builder_build(b, &env), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK(strstr(appose_last_error(), "requirements.txt or pyproject.toml") != NULL);
+  CHECK_STATUS(appose_builder_scheme(b, "setup.py"), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(appose_builder_file(b, "/no/such/requirements.txt"), APPOSE_STATUS_NOT_FOUND);
+  OK(appose_builder_free(b));
+  CHECK_STATUS(appose_builder_free(b), APPOSE_STATUS_INVALID_HANDLE);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s PYTHON_ENV_DIR\n", argv[0]);
@@ -220,6 +282,7 @@ int main(int argc, char **argv) {
   }
   test_error_paths();
   test_task(argv[1]);
+  test_builder(argv[1]);
   if (failures == 0)
     printf("abi_test: all checks passed\n");
   return failures == 0 ? 0 : 1;

@@ -1,0 +1,81 @@
+//! The micromamba builder: environment.yml, with the peers' commands, run
+//! through `micromamba run -p <env>`.
+
+use std::path::Path;
+
+use super::{absolute, refuse, tool, write_file, Builder, BuilderKind, Scheme};
+use crate::environment::Environment;
+use crate::error::{Error, Result};
+
+pub(super) fn build(b: &mut Builder) -> Result<Environment> {
+    let dir = b.env_dir()?;
+    if dir.join(".pixi").is_dir() {
+        return Err(refuse(format!(
+            "cannot use the mamba builder: {} is managed by pixi",
+            dir.display()
+        )));
+    }
+    if dir.join("pyvenv.cfg").exists() {
+        return Err(refuse(format!(
+            "cannot use the mamba builder: {} is managed by uv/venv",
+            dir.display()
+        )));
+    }
+    let scheme = b.resolved_scheme()?;
+    if scheme.is_some_and(|s| s != Scheme::EnvironmentYml) {
+        return Err(refuse(format!(
+            "the mamba builder takes environment.yml, not {}",
+            scheme.map_or("", Scheme::name)
+        )));
+    }
+    if !b.channels.is_empty() {
+        return Err(refuse(
+            "the mamba builder takes no channels: list them in environment.yml",
+        ));
+    }
+    let Some(content) = b.content.clone() else {
+        if dir.join("conda-meta").is_dir() {
+            return environment(b, &absolute(&dir)?);
+        }
+        return Err(refuse(
+            "the mamba builder needs an environment.yml (content, file or URL)",
+        ));
+    };
+    let mm = b.tool(&tool::MICROMAMBA)?;
+    let abs = absolute(&dir)?;
+    if b.is_up_to_date(&dir, BuilderKind::Mamba) {
+        return environment(b, &abs);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| Error::io(format!("cannot clear {}", dir.display()), e))?;
+    }
+    let dir_s = abs.to_string_lossy().into_owned();
+    mm.run(
+        &["create", "--prefix", &dir_s, "-y", "--no-rc"],
+        None,
+        &mut b.listeners,
+    )?;
+    let yml = abs.join("environment.yml");
+    write_file(&yml, &content)?;
+    let yml_s = yml.to_string_lossy().into_owned();
+    mm.run(
+        &["env", "update", "-y", "--prefix", &dir_s, "-f", &yml_s],
+        None,
+        &mut b.listeners,
+    )?;
+    b.write_state(&abs, BuilderKind::Mamba)?;
+    environment(b, &abs)
+}
+
+/// A conda environment, run through `micromamba run -p <dir>`.
+pub(super) fn environment(b: &mut Builder, dir: &Path) -> Result<Environment> {
+    let mm = b.tool(&tool::MICROMAMBA)?;
+    let launch = vec![
+        mm.command.to_string_lossy().into_owned(),
+        "run".to_owned(),
+        "-p".to_owned(),
+        dir.to_string_lossy().into_owned(),
+    ];
+    Ok(b.environment(dir.to_path_buf(), vec![dir.join("bin")], launch))
+}

@@ -1,0 +1,668 @@
+//! Builders: make (or reuse) the environment a worker needs.
+//!
+//! One [`Builder`] type covers every kind: uv, pixi, micromamba, custom (use
+//! directories as they are) and dynamic (pick the kind from the content, as
+//! the peers do: pixi for pixi.toml, pyproject.toml and environment.yml, uv
+//! for requirements.txt). Each kind runs the peers' command sequence, writes
+//! the builder's whole configuration to `<env>/appose.json`, and skips all
+//! package work when that file already matches (byte for byte the format the
+//! Python peer writes, so either can reuse the other's environments).
+//!
+//! Thread rules: `build` blocks the calling thread, and every progress,
+//! output and error callback runs on that thread, in order.
+
+mod download;
+mod mamba;
+mod pixi;
+pub mod scheme;
+pub mod tool;
+mod uv;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::environment::Environment;
+use crate::error::{Error, ErrorKind, Result};
+use crate::value::{Map, Value};
+pub use scheme::Scheme;
+
+/// Receives `(title, current, maximum)`; `maximum` is 0 when unknown.
+pub type ProgressListener = Box<dyn FnMut(&str, u64, u64) + Send>;
+/// Receives one line of a tool's output or error output.
+pub type LineListener = Box<dyn FnMut(&str) + Send>;
+
+/// The kinds of builder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BuilderKind {
+    Uv,
+    Pixi,
+    Mamba,
+    /// Existing directories, no package management.
+    Custom,
+    /// Chooses uv, pixi or mamba from the scheme or content.
+    Dynamic,
+}
+
+impl BuilderKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BuilderKind::Uv => "uv",
+            BuilderKind::Pixi => "pixi",
+            BuilderKind::Mamba => "mamba",
+            BuilderKind::Custom => "custom",
+            BuilderKind::Dynamic => "dynamic",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Result<Self> {
+        Ok(match name.to_ascii_lowercase().as_str() {
+            "uv" => BuilderKind::Uv,
+            "pixi" => BuilderKind::Pixi,
+            "mamba" | "micromamba" => BuilderKind::Mamba,
+            "custom" | "simple" => BuilderKind::Custom,
+            "dynamic" | "" => BuilderKind::Dynamic,
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("unknown builder {name:?} (uv, pixi, mamba, custom, dynamic)"),
+                ))
+            }
+        })
+    }
+}
+
+/// The callbacks of a build, and the pixi progress monitor while it runs.
+#[derive(Default)]
+pub struct Listeners {
+    progress: Vec<ProgressListener>,
+    output: Vec<LineListener>,
+    error: Vec<LineListener>,
+    monitor: Option<pixi::InstallMonitor>,
+}
+
+impl Listeners {
+    pub(crate) fn progress(&mut self, title: &str, current: u64, maximum: u64) {
+        for l in &mut self.progress {
+            l(title, current, maximum);
+        }
+    }
+
+    pub(crate) fn output(&mut self, line: &str) {
+        for l in &mut self.output {
+            l(line);
+        }
+    }
+
+    pub(crate) fn error(&mut self, line: &str) {
+        for l in &mut self.error {
+            l(line);
+        }
+    }
+
+    pub(crate) fn has_progress(&self) -> bool {
+        !self.progress.is_empty()
+    }
+
+    /// A line a tool wrote to stderr. Returns whether it is error output:
+    /// pixi reports success and (at `-vv`) its logs on stderr too.
+    pub(crate) fn tool_error(&mut self, line: &str) -> bool {
+        if pixi::is_success_line(line) {
+            self.output(line);
+            return false;
+        }
+        if let Some(mut monitor) = self.monitor.take() {
+            for (title, cur, max) in monitor.parse(line) {
+                self.progress(&title, cur, max);
+            }
+            let log = pixi::is_log_line(line);
+            self.monitor = Some(monitor);
+            if log {
+                self.output(line);
+                return false;
+            }
+        }
+        self.error(line);
+        true
+    }
+}
+
+/// Builds environments. Setters return `&mut Self` for chaining.
+pub struct Builder {
+    kind: BuilderKind,
+    name: Option<String>,
+    base: Option<PathBuf>,
+    envs_root: Option<PathBuf>,
+    content: Option<String>,
+    scheme: Option<Scheme>,
+    channels: Vec<String>,
+    flags: Vec<String>,
+    env_vars: BTreeMap<String, String>,
+    // uv
+    python_version: Option<String>,
+    packages: Vec<String>,
+    // pixi
+    conda_packages: Vec<String>,
+    pypi_packages: Vec<String>,
+    pixi_environment: Option<String>,
+    // custom
+    bin_paths: Vec<PathBuf>,
+    append_system_path: bool,
+    tool_mirror: Option<String>,
+    listeners: Listeners,
+}
+
+/// The envs root: `APPOSE_ENVS_DIR`, else `~/.local/share/appose`.
+pub fn default_envs_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("APPOSE_ENVS_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
+    PathBuf::from(home).join(".local/share/appose")
+}
+
+fn refuse(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidArgument, msg)
+}
+
+impl Builder {
+    pub fn new(kind: BuilderKind) -> Self {
+        Builder {
+            kind,
+            name: None,
+            base: None,
+            envs_root: None,
+            content: None,
+            scheme: None,
+            channels: Vec::new(),
+            flags: Vec::new(),
+            env_vars: BTreeMap::new(),
+            python_version: None,
+            packages: Vec::new(),
+            conda_packages: Vec::new(),
+            pypi_packages: Vec::new(),
+            pixi_environment: None,
+            bin_paths: Vec::new(),
+            append_system_path: false,
+            tool_mirror: None,
+            listeners: Listeners::default(),
+        }
+    }
+
+    pub fn kind(&self) -> BuilderKind {
+        self.kind
+    }
+
+    /// The environment's name: its directory under the envs root.
+    pub fn name(&mut self, name: &str) -> Result<&mut Self> {
+        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+            return Err(refuse(format!("invalid environment name {name:?}")));
+        }
+        self.name = Some(name.to_owned());
+        Ok(self)
+    }
+
+    /// The environment's directory (instead of `<envs root>/<name>`).
+    pub fn base(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.base = Some(dir.into());
+        self
+    }
+
+    /// Where named environments and downloaded tools live.
+    pub fn envs_root(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.envs_root = Some(dir.into());
+        self
+    }
+
+    /// The environment description itself (a pixi.toml, environment.yml, ...).
+    pub fn content(&mut self, content: &str) -> &mut Self {
+        self.content = Some(content.to_owned());
+        self
+    }
+
+    /// Reads the description from a file.
+    pub fn file(&mut self, path: impl AsRef<Path>) -> Result<&mut Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        if self.scheme.is_none() {
+            if let Some(s) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| Scheme::from_name(n).ok())
+            {
+                self.scheme = Some(s);
+            }
+        }
+        Ok(self.content(&text))
+    }
+
+    /// Fetches the description from a URL.
+    pub fn url(&mut self, url: &str) -> Result<&mut Self> {
+        let fail = |e: String| Error::new(ErrorKind::Io, format!("cannot fetch {url}: {e}"));
+        let text = ureq::get(url)
+            .call()
+            .map_err(|e| fail(e.to_string()))?
+            .into_string()
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(self.content(&text))
+    }
+
+    /// The description's format, when its content does not tell.
+    pub fn scheme(&mut self, name: &str) -> Result<&mut Self> {
+        self.scheme = Some(Scheme::from_name(name)?);
+        Ok(self)
+    }
+
+    pub fn channel(&mut self, channel: &str) -> &mut Self {
+        self.channels.push(channel.to_owned());
+        self
+    }
+
+    /// An extra flag for every tool command (e.g. `--offline`).
+    pub fn flag(&mut self, flag: &str) -> &mut Self {
+        self.flags.push(flag.to_owned());
+        self
+    }
+
+    /// An environment variable for the tools and for workers.
+    pub fn env_var(&mut self, key: &str, value: &str) -> Result<&mut Self> {
+        if key.is_empty() || key.contains('=') {
+            return Err(refuse(format!("invalid environment variable name {key:?}")));
+        }
+        self.env_vars.insert(key.to_owned(), value.to_owned());
+        Ok(self)
+    }
+
+    /// uv: the Python version of the venv.
+    pub fn python_version(&mut self, version: &str) -> &mut Self {
+        self.python_version = Some(version.to_owned());
+        self
+    }
+
+    /// uv: a PyPI requirement to install.
+    pub fn package(&mut self, spec: &str) -> &mut Self {
+        self.packages.push(spec.to_owned());
+        self
+    }
+
+    /// pixi: a conda package.
+    pub fn conda(&mut self, spec: &str) -> &mut Self {
+        self.conda_packages.push(spec.to_owned());
+        self
+    }
+
+    /// pixi: a PyPI package.
+    pub fn pypi(&mut self, spec: &str) -> &mut Self {
+        self.pypi_packages.push(spec.to_owned());
+        self
+    }
+
+    /// pixi: the named environment of the manifest to install and run.
+    pub fn pixi_environment(&mut self, name: &str) -> &mut Self {
+        self.pixi_environment = Some(name.to_owned());
+        self
+    }
+
+    /// custom: a directory of executables.
+    pub fn bin_path(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.bin_paths.push(dir.into());
+        self
+    }
+
+    /// custom: also search the system `PATH`.
+    pub fn append_system_path(&mut self) -> &mut Self {
+        self.append_system_path = true;
+        self
+    }
+
+    /// Where to download tools from instead of their release hosts (see
+    /// [`tool::MIRROR_VAR`]).
+    pub fn tool_mirror(&mut self, base_url: &str) -> &mut Self {
+        self.tool_mirror = Some(base_url.to_owned());
+        self
+    }
+
+    pub fn on_progress(&mut self, l: ProgressListener) -> &mut Self {
+        self.listeners.progress.push(l);
+        self
+    }
+
+    pub fn on_output(&mut self, l: LineListener) -> &mut Self {
+        self.listeners.output.push(l);
+        self
+    }
+
+    pub fn on_error(&mut self, l: LineListener) -> &mut Self {
+        self.listeners.error.push(l);
+        self
+    }
+
+    fn root(&self) -> PathBuf {
+        self.envs_root.clone().unwrap_or_else(default_envs_root)
+    }
+
+    /// The scheme, given or told from the content.
+    fn resolved_scheme(&self) -> Result<Option<Scheme>> {
+        match (&self.scheme, &self.content) {
+            (Some(s), _) => Ok(Some(*s)),
+            (None, Some(c)) => Scheme::from_content(c).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// The kind that will build: the dynamic builder picks one.
+    pub fn resolved_kind(&self) -> Result<BuilderKind> {
+        if self.kind != BuilderKind::Dynamic {
+            return Ok(self.kind);
+        }
+        if !self.conda_packages.is_empty() || !self.pypi_packages.is_empty() {
+            return Ok(BuilderKind::Pixi);
+        }
+        match self.resolved_scheme()? {
+            Some(Scheme::RequirementsTxt) => Ok(BuilderKind::Uv),
+            Some(_) => Ok(BuilderKind::Pixi),
+            None if !self.packages.is_empty() => Ok(BuilderKind::Uv),
+            None => Err(refuse(
+                "the dynamic builder needs content, a file, a URL or a scheme to choose a builder",
+            )),
+        }
+    }
+
+    /// The environment's directory.
+    pub fn env_dir(&self) -> Result<PathBuf> {
+        if let Some(b) = &self.base {
+            return Ok(b.clone());
+        }
+        if self.kind == BuilderKind::Custom {
+            return std::env::current_dir().map_err(|e| Error::io("no current directory", e));
+        }
+        let name = match &self.name {
+            Some(n) => n.clone(),
+            None => {
+                let scheme = self.resolved_scheme()?;
+                scheme
+                    .zip(self.content.as_deref())
+                    .and_then(|(s, c)| s.env_name(c))
+                    .ok_or_else(|| {
+                        refuse("the environment needs a name or a base directory (its content names none)")
+                    })?
+            }
+        };
+        Ok(self.root().join(name))
+    }
+
+    /// Installs the tool this builder runs (uv, pixi or micromamba) into the
+    /// envs root unless it is there already (a tool on `PATH` does not
+    /// count), e.g. to prepare for offline use. Returns its path.
+    pub fn install_tool(&mut self) -> Result<PathBuf> {
+        let spec = match self.resolved_kind()? {
+            BuilderKind::Uv => &tool::UV,
+            BuilderKind::Pixi => &tool::PIXI,
+            BuilderKind::Mamba => &tool::MICROMAMBA,
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidState,
+                    "a custom environment needs no tool",
+                ))
+            }
+        };
+        let root = self.root();
+        let managed = root.join(spec.rel_command);
+        if !managed.is_file() {
+            tool::install(
+                spec,
+                &root,
+                self.tool_mirror.as_deref(),
+                &mut self.listeners,
+            )?;
+        }
+        Ok(managed)
+    }
+
+    /// Builds the environment, or reuses it when `appose.json` says it is up
+    /// to date.
+    pub fn build(&mut self) -> Result<Environment> {
+        match self.resolved_kind()? {
+            BuilderKind::Uv => uv::build(self),
+            BuilderKind::Pixi => pixi::build(self),
+            BuilderKind::Mamba => mamba::build(self),
+            BuilderKind::Custom => self.build_custom(),
+            BuilderKind::Dynamic => unreachable!("resolved above"),
+        }
+    }
+
+    /// Deletes the environment directory, then builds it.
+    pub fn rebuild(&mut self) -> Result<Environment> {
+        if self.kind == BuilderKind::Custom {
+            return Err(Error::new(
+                ErrorKind::InvalidState,
+                "a custom environment manages no packages and cannot be rebuilt",
+            ));
+        }
+        self.delete()?;
+        self.build()
+    }
+
+    /// Deletes the environment directory (if it exists).
+    pub fn delete(&self) -> Result<()> {
+        if self.kind == BuilderKind::Custom {
+            return Err(Error::new(
+                ErrorKind::InvalidState,
+                "a custom environment is not the builder's to delete",
+            ));
+        }
+        let dir = self.env_dir()?;
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(format!("cannot delete {}", dir.display()), e)),
+        }
+    }
+
+    fn build_custom(&mut self) -> Result<Environment> {
+        let base = self.env_dir()?;
+        std::fs::create_dir_all(&base)
+            .map_err(|e| Error::io(format!("cannot create {}", base.display()), e))?;
+        let base = absolute(&base)?;
+        let mut bins = Vec::new();
+        if base.join("bin").is_dir() {
+            bins.push(base.join("bin"));
+        }
+        bins.extend(self.bin_paths.iter().cloned());
+        if self.append_system_path {
+            if let Some(path) = std::env::var_os("PATH") {
+                bins.extend(std::env::split_paths(&path));
+            }
+        }
+        Ok(self.environment(base, bins, Vec::new()))
+    }
+
+    fn environment(&self, base: PathBuf, bins: Vec<PathBuf>, launch: Vec<String>) -> Environment {
+        let vars = self
+            .env_vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Environment::new(base, bins, launch, vars)
+    }
+
+    /// The configuration as `appose.json` holds it (the Python peer's format).
+    fn state(&self, kind: BuilderKind) -> String {
+        let strings =
+            |v: &[String]| Value::Array(v.iter().map(|s| Value::from(s.as_str())).collect());
+        let opt = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::from);
+        let mut m = Map::new();
+        m.insert("builder", Value::from(kind.name()));
+        m.insert("content", opt(&self.content));
+        m.insert(
+            "scheme",
+            self.scheme.map_or(Value::Null, |s| Value::from(s.name())),
+        );
+        m.insert("channels", strings(&self.channels));
+        m.insert("flags", strings(&self.flags));
+        let mut vars = Map::new();
+        for (k, v) in &self.env_vars {
+            vars.insert(k.as_str(), Value::from(v.as_str()));
+        }
+        m.insert("envVars", Value::Object(vars));
+        match kind {
+            BuilderKind::Uv => {
+                m.insert("pythonVersion", opt(&self.python_version));
+                m.insert("packages", strings(&self.packages));
+            }
+            BuilderKind::Pixi => {
+                m.insert("condaPackages", strings(&self.conda_packages));
+                m.insert("pypiPackages", strings(&self.pypi_packages));
+                if let Some(e) = &self.pixi_environment {
+                    m.insert("environment", Value::from(e.as_str()));
+                }
+            }
+            _ => {}
+        }
+        Value::Object(m).to_json()
+    }
+
+    fn is_up_to_date(&self, dir: &Path, kind: BuilderKind) -> bool {
+        std::fs::read_to_string(dir.join("appose.json")).is_ok_and(|s| s == self.state(kind))
+    }
+
+    fn write_state(&self, dir: &Path, kind: BuilderKind) -> Result<()> {
+        write_file(&dir.join("appose.json"), &self.state(kind))
+    }
+
+    fn tool(&mut self, spec: &tool::ToolSpec) -> Result<tool::Tool> {
+        let root = self.root();
+        let command = tool::locate(
+            spec,
+            &root,
+            self.tool_mirror.as_deref(),
+            &mut self.listeners,
+        )?;
+        Ok(tool::Tool {
+            spec: spec.clone(),
+            command,
+            flags: self.flags.clone(),
+            env_vars: self
+                .env_vars
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        })
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    std::path::absolute(p).map_err(|e| Error::io(format!("cannot resolve {}", p.display()), e))
+}
+
+/// What an existing directory is, as the peers tell it.
+pub fn detect(dir: &Path) -> BuilderKind {
+    if dir.join(".pixi").is_dir() || dir.join("pixi.toml").is_file() {
+        BuilderKind::Pixi
+    } else if dir.join("conda-meta").is_dir() {
+        BuilderKind::Mamba
+    } else if dir.join("pyvenv.cfg").is_file() || dir.join(".venv/pyvenv.cfg").is_file() {
+        BuilderKind::Uv
+    } else {
+        BuilderKind::Custom
+    }
+}
+
+/// An existing environment directory as it is, without package work: pixi
+/// and conda environments run through their tool (`pixi run`,
+/// `micromamba run`), venvs and plain directories directly.
+pub fn wrap(dir: &Path, envs_root: Option<&Path>) -> Result<Environment> {
+    let meta = std::fs::metadata(dir)
+        .map_err(|e| Error::io(format!("cannot wrap {}", dir.display()), e))?;
+    if !meta.is_dir() {
+        return Err(refuse(format!(
+            "cannot wrap {}: not a directory",
+            dir.display()
+        )));
+    }
+    let base = std::fs::canonicalize(dir)
+        .map_err(|e| Error::io(format!("cannot wrap {}", dir.display()), e))?;
+    let mut b = Builder::new(detect(&base));
+    b.base(&base);
+    if let Some(r) = envs_root {
+        b.envs_root(r);
+    }
+    match b.kind {
+        BuilderKind::Pixi => pixi::environment(&mut b, &base),
+        BuilderKind::Mamba => mamba::environment(&mut b, &base),
+        BuilderKind::Uv => Ok(uv::environment(&b, &base)),
+        _ => Ok(b.environment(
+            base.clone(),
+            vec![base.join("bin"), base.clone()],
+            Vec::new(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_matches_the_python_peer_byte_for_byte() {
+        let mut b = Builder::new(BuilderKind::Uv);
+        b.content("appose==0.12.0\n").package("numpy");
+        b.env_var("B", "2").unwrap().env_var("A", "\u{e9}").unwrap();
+        // json.dumps({...}, separators=(",", ":")) of the same configuration.
+        assert_eq!(
+            b.state(BuilderKind::Uv),
+            r#"{"builder":"uv","content":"appose==0.12.0\n","scheme":null,"channels":[],"flags":[],"envVars":{"A":"\u00e9","B":"2"},"pythonVersion":null,"packages":["numpy"]}"#
+        );
+    }
+
+    #[test]
+    fn dynamic_builder_picks_by_scheme() {
+        let kind = |content: &str| {
+            let mut b = Builder::new(BuilderKind::Dynamic);
+            b.content(content);
+            b.resolved_kind()
+        };
+        assert_eq!(kind("appose\nnumpy\n").unwrap(), BuilderKind::Uv);
+        assert_eq!(
+            kind("name: x\ndependencies:\n  - python\n").unwrap(),
+            BuilderKind::Pixi
+        );
+        assert_eq!(
+            kind("[workspace]\nname = \"x\"\n[dependencies]\npython = \"*\"\n").unwrap(),
+            BuilderKind::Pixi
+        );
+        assert_eq!(kind("!!!").unwrap_err().kind(), ErrorKind::InvalidArgument);
+        let mut b = Builder::new(BuilderKind::Dynamic);
+        assert!(b.build().is_err(), "nothing to go on");
+    }
+
+    #[test]
+    fn names_come_from_content_or_are_required() {
+        let mut b = Builder::new(BuilderKind::Pixi);
+        b.envs_root("/r")
+            .content("[workspace]\nname = \"cells\"\n[dependencies]\n");
+        assert_eq!(b.env_dir().unwrap(), PathBuf::from("/r/cells"));
+        let mut b = Builder::new(BuilderKind::Uv);
+        b.envs_root("/r").content("numpy\n");
+        assert!(b.env_dir().unwrap_err().message().contains("needs a name"));
+        b.name("mine").unwrap();
+        assert_eq!(b.env_dir().unwrap(), PathBuf::from("/r/mine"));
+        assert!(b.name("../escape").is_err());
+    }
+
+    #[test]
+    fn wrap_detects_the_peers_layouts() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(detect(d.path()), BuilderKind::Custom);
+        std::fs::write(d.path().join("pyvenv.cfg"), "home = /usr\n").unwrap();
+        assert_eq!(detect(d.path()), BuilderKind::Uv);
+        std::fs::create_dir(d.path().join("conda-meta")).unwrap();
+        assert_eq!(detect(d.path()), BuilderKind::Mamba);
+        std::fs::write(d.path().join("pixi.toml"), "").unwrap();
+        assert_eq!(detect(d.path()), BuilderKind::Pixi);
+    }
+}

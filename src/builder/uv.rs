@@ -1,0 +1,132 @@
+//! The uv builder: a venv from requirements.txt, pyproject.toml (`uv sync`)
+//! or a list of packages, with the peers' command sequence.
+
+use std::path::Path;
+
+use super::{absolute, refuse, tool, write_file, Builder, BuilderKind, Scheme};
+use crate::environment::Environment;
+use crate::error::{Error, Result};
+
+/// Whether `spec` names the appose package (`appose`, `appose==0.12.0`, ...).
+pub(crate) fn names_appose(spec: &str) -> bool {
+    let s = spec.trim();
+    s.strip_prefix("appose").is_some_and(|rest| {
+        rest.is_empty()
+            || !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    })
+}
+
+pub(super) fn build(b: &mut Builder) -> Result<Environment> {
+    let dir = b.env_dir()?;
+    if dir.join(".pixi").is_dir() {
+        return Err(refuse(format!(
+            "cannot use the uv builder: {} is managed by pixi",
+            dir.display()
+        )));
+    }
+    if dir.join("conda-meta").is_dir() {
+        return Err(refuse(format!(
+            "cannot use the uv builder: {} is managed by conda/mamba",
+            dir.display()
+        )));
+    }
+    if !b.channels.is_empty() {
+        return Err(refuse(
+            "the uv builder takes no channels: put --index-url or --extra-index-url in the \
+             requirements file",
+        ));
+    }
+    // Checked before any tool is fetched.
+    let scheme = b.resolved_scheme()?;
+    if b.content.is_some()
+        && !matches!(
+            scheme,
+            Some(Scheme::RequirementsTxt | Scheme::PyprojectToml)
+        )
+    {
+        return Err(refuse(format!(
+            "the uv builder takes requirements.txt or pyproject.toml, not {}",
+            scheme.map_or("this content", Scheme::name)
+        )));
+    }
+    let uv = b.tool(&tool::UV)?;
+    if b.is_up_to_date(&dir, BuilderKind::Uv) {
+        return Ok(environment(b, &absolute(&dir)?));
+    }
+    let dir = absolute(&dir)?;
+    let dir_s = dir.to_string_lossy().into_owned();
+    let venv_built = dir.join("pyvenv.cfg").is_file() || dir.join(".venv").is_dir();
+    let python = b.python_version.clone();
+    let venv = |b: &mut Builder| -> Result<()> {
+        let mut args = vec!["venv"];
+        if let Some(v) = &python {
+            args.extend(["--python", v.as_str()]);
+        }
+        args.push(&dir_s);
+        uv.run(&args, None, &mut b.listeners)
+    };
+    match (b.content.clone(), scheme) {
+        (Some(content), Some(Scheme::PyprojectToml)) => {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+            write_file(&dir.join("pyproject.toml"), &content)?;
+            let mut args = vec!["sync"];
+            if let Some(v) = &python {
+                args.extend(["--python", v.as_str()]);
+            }
+            uv.run(&args, Some(&dir), &mut b.listeners)?;
+        }
+        (Some(content), _) => {
+            if !venv_built {
+                venv(b)?;
+            }
+            let reqs = dir.join("requirements.txt");
+            write_file(&reqs, &content)?;
+            let reqs = reqs.to_string_lossy().into_owned();
+            uv.run(
+                &["pip", "install", "--python", &dir_s, "-r", &reqs],
+                None,
+                &mut b.listeners,
+            )?;
+        }
+        (None, _) => {
+            if !venv_built {
+                venv(b)?;
+            }
+            if !b.packages.is_empty() {
+                let mut pkgs = b.packages.clone();
+                if !pkgs.iter().any(|p| names_appose(p)) {
+                    pkgs.push("appose".to_owned());
+                }
+                let mut args = vec!["pip", "install", "--python", dir_s.as_str()];
+                args.extend(pkgs.iter().map(String::as_str));
+                uv.run(&args, None, &mut b.listeners)?;
+            }
+        }
+    }
+    b.write_state(&dir, BuilderKind::Uv)?;
+    Ok(environment(b, &dir))
+}
+
+/// A uv environment: `.venv/` when `uv sync` made one, else the directory.
+pub(super) fn environment(b: &Builder, dir: &Path) -> Environment {
+    let venv = if dir.join(".venv").is_dir() {
+        dir.join(".venv")
+    } else {
+        dir.to_path_buf()
+    };
+    b.environment(dir.to_path_buf(), vec![venv.join("bin")], Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn recognises_appose_requirements() {
+        for yes in ["appose", "appose==0.12.0", " appose>=0.10", "appose[extra]"] {
+            assert!(super::names_appose(yes), "{yes}");
+        }
+        for no in ["apposed", "appose-x", "numpy", "appose_tools"] {
+            assert!(!super::names_appose(no), "{no}");
+        }
+    }
+}

@@ -1,0 +1,553 @@
+//! Builders. uv builds are real (uv from PyPI, installed in the test
+//! environment, linked into the envs root). pixi and micromamba cannot reach
+//! conda-forge here: stand-in executables record their argv and lay out the
+//! directories the real tools would, and the worker then really runs through
+//! them as a launcher. The real tools are exercised when they are on PATH.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use appose::{Builder, BuilderKind, Environment, ErrorKind, Value};
+use common::{eventually, python_env, Closing};
+
+const LONG: Option<Duration> = Some(Duration::from_secs(120));
+
+fn write_exe(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// An envs root whose `.uv/bin/uv` is the real uv of the test environment.
+fn uv_root() -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let uv = python_env().join("bin/uv");
+    assert!(uv.exists(), "the test environment has uv");
+    std::fs::create_dir_all(root.path().join(".uv/bin")).unwrap();
+    std::os::unix::fs::symlink(uv, root.path().join(".uv/bin/uv")).unwrap();
+    root
+}
+
+fn run_task(env: &Environment, script: &str) -> Value {
+    let svc = Closing(env.python().unwrap());
+    let task = svc.task(script, None, None).unwrap();
+    task.wait(LONG).unwrap_or_else(|e| panic!("{e}"));
+    task.result().unwrap_or(Value::Null)
+}
+
+#[test]
+fn uv_builds_from_requirements_and_reuses_the_environment() {
+    let root = uv_root();
+    let reqs = "appose==0.12.0\nnumpy==2.2.6\n";
+    let lines = Arc::new(Mutex::new(0usize));
+    let make = || {
+        let mut b = Builder::new(BuilderKind::Uv);
+        let sink = lines.clone();
+        b.envs_root(root.path())
+            .name("numpy-env")
+            .unwrap()
+            .content(reqs)
+            .on_output(Box::new(move |_| *sink.lock().unwrap() += 1))
+            .on_error(Box::new(|_| {}));
+        b
+    };
+    let t0 = Instant::now();
+    let env = make().build().unwrap();
+    let first = t0.elapsed();
+    let dir = root.path().join("numpy-env");
+    assert_eq!(env.base(), dir.as_path());
+    assert_eq!(env.bin_paths(), &[dir.join("bin")]);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("requirements.txt")).unwrap(),
+        reqs
+    );
+    let state = std::fs::read_to_string(dir.join("appose.json")).unwrap();
+    assert!(state.starts_with(r#"{"builder":"uv","content":"appose==0.12.0\nnumpy==2.2.6\n""#));
+    assert_eq!(
+        run_task(&env, "import numpy as np\nint(np.arange(10).sum())"),
+        Value::from(45i64)
+    );
+
+    // The same spec again: no tool runs at all.
+    let mtime = std::fs::metadata(dir.join("appose.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let before = *lines.lock().unwrap();
+    let t1 = Instant::now();
+    let again = make().build().unwrap();
+    let second = t1.elapsed();
+    assert_eq!(again, env);
+    assert_eq!(
+        *lines.lock().unwrap(),
+        before,
+        "the second build ran a tool"
+    );
+    assert_eq!(
+        std::fs::metadata(dir.join("appose.json"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        mtime
+    );
+    println!("uv build from requirements.txt: first {first:?}, unchanged rebuild {second:?}");
+    assert!(second < first);
+
+    // A changed spec is rebuilt.
+    let mut changed = make();
+    changed.content("appose==0.12.0\n");
+    changed.build().unwrap();
+    assert!(std::fs::read_to_string(dir.join("appose.json"))
+        .unwrap()
+        .contains(r#""content":"appose==0.12.0\n""#));
+}
+
+#[test]
+fn uv_builds_a_pyproject_with_uv_sync() {
+    let root = uv_root();
+    let mut b = Builder::new(BuilderKind::Dynamic);
+    b.envs_root(root.path())
+        .scheme("pyproject.toml")
+        .unwrap()
+        .content(
+            "[project]\nname = \"sync-env\"\nversion = \"0.1.0\"\nrequires-python = \">=3.10\"\n\
+         dependencies = [\"appose==0.12.0\"]\n",
+        );
+    // A pyproject.toml goes to pixi by the peers' priorities; ask for uv.
+    assert_eq!(b.resolved_kind().unwrap(), BuilderKind::Pixi);
+    let mut b2 = Builder::new(BuilderKind::Uv);
+    b2.envs_root(root.path()).content(
+        "[project]\nname = \"sync-env\"\nversion = \"0.1.0\"\nrequires-python = \">=3.10\"\n\
+         dependencies = [\"appose==0.12.0\"]\n",
+    );
+    let env = b2.build().unwrap();
+    let dir = root.path().join("sync-env");
+    assert_eq!(env.bin_paths(), &[dir.join(".venv/bin")]);
+    assert!(dir.join("uv.lock").exists());
+    assert_eq!(
+        run_task(&env, "import appose\nappose.__version__"),
+        Value::from("0.12.0")
+    );
+}
+
+#[test]
+fn uv_builds_programmatically() {
+    let root = uv_root();
+    let mut b = Builder::new(BuilderKind::Uv);
+    b.envs_root(root.path())
+        .name("prog")
+        .unwrap()
+        .package("appose==0.12.0");
+    let env = b.build().unwrap();
+    assert_eq!(
+        run_task(&env, "import sys\nsys.prefix"),
+        Value::from(root.path().join("prog").to_str().unwrap())
+    );
+    let state = std::fs::read_to_string(root.path().join("prog/appose.json")).unwrap();
+    assert!(
+        state.ends_with(r#""pythonVersion":null,"packages":["appose==0.12.0"]}"#),
+        "{state}"
+    );
+}
+
+#[test]
+fn content_of_the_wrong_kind_is_refused_before_any_tool_is_fetched() {
+    // An empty envs root and an unreachable mirror: any fetch would fail
+    // with NotFound, so InvalidArgument proves nothing was fetched.
+    let root = tempfile::tempdir().unwrap();
+    let yml = "name: x\nchannels:\n  - conda-forge\ndependencies:\n  - python\n";
+    let mut uv = Builder::new(BuilderKind::Uv);
+    uv.envs_root(root.path())
+        .tool_mirror("http://127.0.0.1:9")
+        .content(yml);
+    let err = uv.build().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    assert!(
+        err.message().contains("requirements.txt or pyproject.toml"),
+        "{err}"
+    );
+
+    let mut mamba = Builder::new(BuilderKind::Mamba);
+    mamba
+        .envs_root(root.path())
+        .tool_mirror("http://127.0.0.1:9")
+        .name("m")
+        .unwrap()
+        .content("numpy\n");
+    assert_eq!(
+        mamba.build().unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+
+    let mut pixi = Builder::new(BuilderKind::Pixi);
+    pixi.envs_root(root.path())
+        .tool_mirror("http://127.0.0.1:9")
+        .name("p")
+        .unwrap()
+        .conda("python");
+    let err = pixi.build().unwrap_err();
+    assert!(err.message().contains("add the appose package"), "{err}");
+
+    let mut dynamic = Builder::new(BuilderKind::Dynamic);
+    dynamic
+        .envs_root(root.path())
+        .content("%%% not an environment %%%");
+    assert_eq!(
+        dynamic.build().unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        std::fs::read_dir(root.path()).unwrap().count(),
+        0,
+        "nothing was written"
+    );
+}
+
+/// A pixi stand-in: records its argv, lays out `.pixi/envs/<env>/bin/python`
+/// (a wrapper around the test environment's python) on install, and on `run`
+/// starts the command as a child, the way pixi does.
+fn pixi_standin(root: &Path) -> PathBuf {
+    let exe = root.join(".pixi/bin/pixi");
+    let python = python_env().join("bin/python");
+    write_exe(
+        &exe,
+        &format!(
+            r#"#!/bin/sh
+echo "pixi $*" >> "{log}"
+while [ "${{1#-}}" != "$1" ]; do shift; done
+cmd=$1; shift
+manifest=""; env=default
+case "$cmd" in
+  init)
+    if [ "$1" = "--import" ]; then dir=$3; else dir=$1; fi
+    mkdir -p "$dir"
+    [ -f "$dir/pixi.toml" ] || printf '[workspace]\nname = "made"\n\n[dependencies]\n' > "$dir/pixi.toml"
+    ;;
+  install|run)
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --manifest-path) manifest=$2; shift 2;;
+        --environment) env=$2; shift 2;;
+        *) break;;
+      esac
+    done
+    bin="$(dirname "$manifest")/.pixi/envs/$env/bin"
+    if [ "$cmd" = install ]; then
+      mkdir -p "$bin"
+      printf '#!/bin/sh\nexec "{python}" "$@"\n' > "$bin/python"
+      chmod +x "$bin/python"
+      echo " DEBUG solve{{group=default}}: fetched 10 records in 0.1s" >&2
+      echo " INFO resolved conda environment for solve group 'default'" >&2
+      echo "✔ The $env environment has been installed." >&2
+    else
+      PATH="$bin:$PATH" "$@"
+      exit $?
+    fi
+    ;;
+esac
+"#,
+            log = root.join("calls.log").display(),
+            python = python.display()
+        ),
+    );
+    exe
+}
+
+/// A micromamba stand-in, in the same spirit.
+fn micromamba_standin(root: &Path) -> PathBuf {
+    let exe = root.join(".mamba/bin/micromamba");
+    let python = python_env().join("bin/python");
+    write_exe(
+        &exe,
+        &format!(
+            r#"#!/bin/sh
+echo "micromamba $*" >> "{log}"
+case "$1" in
+  create) mkdir -p "$3/conda-meta";;
+  env) mkdir -p "$5/bin"; printf '#!/bin/sh\nexec "{python}" "$@"\n' > "$5/bin/python"; chmod +x "$5/bin/python";;
+  run) prefix=$3; shift 3; PATH="$prefix/bin:$PATH" "$@"; exit $?;;
+esac
+"#,
+            log = root.join("calls.log").display(),
+            python = python.display()
+        ),
+    );
+    exe
+}
+
+fn calls(root: &Path) -> Vec<String> {
+    std::fs::read_to_string(root.join("calls.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+const PIXI_TOML: &str = "[workspace]\nname = \"cells\"\nchannels = [\"conda-forge\"]\n\
+                         platforms = [\"linux-64\"]\n\n[dependencies]\npython = \">=3.10\"\n\n\
+                         [pypi-dependencies]\nappose = \"==0.12.0\"\n";
+
+#[test]
+fn pixi_from_a_manifest_runs_the_worker_through_pixi_run() {
+    let root = tempfile::tempdir().unwrap();
+    let pixi = pixi_standin(root.path());
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let (errors, outputs) = (
+        Arc::new(Mutex::new(Vec::new())),
+        Arc::new(Mutex::new(Vec::new())),
+    );
+    let (p, e, o) = (progress.clone(), errors.clone(), outputs.clone());
+    let mut b = Builder::new(BuilderKind::Dynamic);
+    b.envs_root(root.path())
+        .content(PIXI_TOML)
+        .on_progress(Box::new(move |t, c, m| {
+            p.lock().unwrap().push((t.to_owned(), c, m))
+        }))
+        .on_error(Box::new(move |l| e.lock().unwrap().push(l.to_owned())))
+        .on_output(Box::new(move |l| o.lock().unwrap().push(l.to_owned())));
+    let env = b.build().unwrap();
+    let dir = root.path().join("cells");
+    let manifest = dir.join("pixi.toml");
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), PIXI_TOML);
+    assert_eq!(
+        calls(root.path()),
+        [format!(
+            "pixi -vv install --manifest-path {}",
+            manifest.display()
+        )]
+    );
+    assert_eq!(
+        env.launch_args(),
+        [
+            pixi.to_str().unwrap(),
+            "run",
+            "--manifest-path",
+            manifest.to_str().unwrap()
+        ]
+    );
+    assert_eq!(env.bin_paths(), &[dir.join(".pixi/envs/default/bin")]);
+    assert!(progress
+        .lock()
+        .unwrap()
+        .contains(&("Solving".to_owned(), 1, 1)));
+    // pixi's success message is output, not an error.
+    assert!(
+        errors.lock().unwrap().is_empty(),
+        "{:?}",
+        errors.lock().unwrap()
+    );
+    assert!(outputs
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("has been installed")));
+
+    let svc = Closing(env.python().unwrap());
+    assert_eq!(
+        svc.argv()[..5],
+        [
+            pixi.to_str().unwrap(),
+            "run",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "python"
+        ]
+    );
+    let t = svc
+        .task("import appose\nappose.__version__", None, None)
+        .unwrap();
+    t.wait(LONG).unwrap();
+    assert_eq!(t.result(), Some(Value::from("0.12.0")));
+    drop(svc);
+    let runs = calls(root.path());
+    assert!(runs[1].starts_with("pixi run --manifest-path"), "{runs:?}");
+
+    // Unchanged: no pixi call at all.
+    let mut again = Builder::new(BuilderKind::Pixi);
+    again
+        .envs_root(root.path())
+        .content(PIXI_TOML)
+        .on_progress(Box::new(|_, _, _| {}));
+    again.build().unwrap();
+    assert_eq!(calls(root.path()), runs);
+}
+
+#[test]
+fn pixi_imports_environment_yml_and_builds_programmatically() {
+    let root = tempfile::tempdir().unwrap();
+    pixi_standin(root.path());
+    let yml = "name: imported\nchannels:\n  - conda-forge\ndependencies:\n  - python\n  - pip:\n    - appose\n";
+    let mut b = Builder::new(BuilderKind::Pixi);
+    b.envs_root(root.path()).content(yml);
+    b.build().unwrap();
+    let dir = root.path().join("imported");
+    assert_eq!(
+        calls(root.path()),
+        [
+            format!(
+                "pixi init --import {}/environment.yml {}",
+                dir.display(),
+                dir.display()
+            ),
+            format!("pixi install --manifest-path {}/pixi.toml", dir.display()),
+        ]
+    );
+
+    let root = tempfile::tempdir().unwrap();
+    pixi_standin(root.path());
+    let mut b = Builder::new(BuilderKind::Pixi);
+    b.envs_root(root.path())
+        .name("prog")
+        .unwrap()
+        .channel("conda-forge")
+        .conda("python=3.11")
+        .conda("numpy")
+        .pypi("appose==0.12.0")
+        .pixi_environment("gpu")
+        .flag("--frozen");
+    let env = b.build().unwrap();
+    let d = root.path().join("prog");
+    let m = format!("{}/pixi.toml", d.display());
+    assert_eq!(
+        calls(root.path()),
+        [
+            format!("pixi --frozen init {}", d.display()),
+            format!("pixi --frozen project channel add --manifest-path {m} conda-forge"),
+            format!("pixi --frozen add --manifest-path {m} python=3.11 numpy"),
+            format!("pixi --frozen add --pypi --manifest-path {m} appose==0.12.0"),
+            format!("pixi --frozen install --manifest-path {m} --environment gpu"),
+        ]
+    );
+    assert_eq!(env.launch_args()[4..], ["--environment", "gpu"]);
+    assert_eq!(env.bin_paths(), &[d.join(".pixi/envs/gpu/bin")]);
+    assert_eq!(run_task(&env, "1 + 1"), Value::from(2i64));
+}
+
+#[test]
+fn micromamba_creates_updates_and_runs() {
+    let root = tempfile::tempdir().unwrap();
+    let mm = micromamba_standin(root.path());
+    let yml = "name: conda-cells\nchannels:\n  - conda-forge\ndependencies:\n  - python\n";
+    let mut b = Builder::new(BuilderKind::Mamba);
+    b.envs_root(root.path()).content(yml);
+    let env = b.build().unwrap();
+    let d = root.path().join("conda-cells");
+    assert_eq!(
+        calls(root.path()),
+        [
+            format!("micromamba create --prefix {} -y --no-rc", d.display()),
+            format!(
+                "micromamba env update -y --prefix {} -f {}/environment.yml",
+                d.display(),
+                d.display()
+            ),
+        ]
+    );
+    assert_eq!(
+        env.launch_args(),
+        [mm.to_str().unwrap(), "run", "-p", d.to_str().unwrap()]
+    );
+    assert_eq!(
+        run_task(&env, "'through micromamba run'"),
+        Value::from("through micromamba run")
+    );
+    // Wrapping the directory finds the same launcher.
+    let w = appose::builder::wrap(&d, Some(root.path())).unwrap();
+    assert_eq!(w.launch_args(), env.launch_args());
+}
+
+fn pid_alive(pid: i64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn kill_ends_the_launcher_and_the_worker_behind_it() {
+    let root = tempfile::tempdir().unwrap();
+    pixi_standin(root.path());
+    let mut b = Builder::new(BuilderKind::Pixi);
+    b.envs_root(root.path()).content(PIXI_TOML);
+    let env = b.build().unwrap();
+    let svc = Closing(env.python().unwrap());
+    let t = svc
+        .task("import os\n[os.getpid(), os.getppid()]", None, None)
+        .unwrap();
+    t.wait(LONG).unwrap();
+    let Some(Value::Array(pids)) = t.result() else {
+        panic!("no pids")
+    };
+    let (worker, launcher) = (pids[0].as_i64().unwrap(), pids[1].as_i64().unwrap());
+    assert!(pid_alive(worker) && pid_alive(launcher));
+    assert_ne!(
+        worker, launcher,
+        "the stand-in runs the worker as its child, like pixi"
+    );
+    let running = svc
+        .task("import time\ntime.sleep(300)", None, None)
+        .unwrap();
+    running.start().unwrap();
+    svc.kill();
+    assert_eq!(
+        running.wait(LONG).unwrap_err().kind(),
+        ErrorKind::TaskCrashed
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || !pid_alive(worker)),
+        "the worker behind the launcher survived"
+    );
+    assert!(!pid_alive(launcher));
+}
+
+#[test]
+fn custom_environments_use_directories_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("bin")).unwrap();
+    let mut b = Builder::new(BuilderKind::Custom);
+    b.base(dir.path())
+        .bin_path(python_env().join("bin"))
+        .env_var("APPOSE_TEST_MARK", "custom-env")
+        .unwrap();
+    let env = b.build().unwrap();
+    assert_eq!(env.bin_paths()[0], dir.path().join("bin"));
+    assert_eq!(
+        run_task(&env, "import os\nos.environ['APPOSE_TEST_MARK']"),
+        Value::from("custom-env")
+    );
+    assert_eq!(b.rebuild().unwrap_err().kind(), ErrorKind::InvalidState);
+}
+
+/// The real tools, when this machine has them (it cannot reach conda-forge
+/// otherwise, so they are not installed by the tests' setup).
+#[test]
+fn real_pixi_and_micromamba_when_present() {
+    for tool in ["pixi", "micromamba"] {
+        let found = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+            .unwrap_or(false);
+        if !found {
+            println!("skipped: {tool} is not on PATH");
+            continue;
+        }
+        let root = tempfile::tempdir().unwrap();
+        let mut b = Builder::new(BuilderKind::from_name(tool).unwrap());
+        b.envs_root(root.path()).name("real").unwrap();
+        if tool == "pixi" {
+            b.conda("python").pypi("appose==0.12.0");
+        } else {
+            b.content("name: real\nchannels:\n  - conda-forge\ndependencies:\n  - python\n  - pip\n  - pip:\n    - appose==0.12.0\n");
+        }
+        let env = b.build().unwrap();
+        assert_eq!(run_task(&env, "6 * 7"), Value::from(42i64));
+    }
+}
