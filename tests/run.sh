@@ -1,10 +1,26 @@
 #!/usr/bin/env bash
-# The whole test suite. Sets up what the tests need (the Python test
-# environment is made by the tests themselves) and runs them.
+# The whole test suite. The tests set up what they need themselves (the
+# Python test environment is made by tests/support/python-env.sh).
+#   1. cargo test: Rust unit and integration tests, the C programs
+#   2. ctest: the C and C++ (GoogleTest) suites, built with CMake
+#   3. consumers of an installed libappose: find_package and pkg-config
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-# The C tests link the shared library, which `cargo test` does not build.
+# The C tests that cargo runs link the shared library, which `cargo test`
+# does not build.
 cargo build
 cargo test
+
+build="$root/target/cmake-tests"
+generator=()
+command -v ninja > /dev/null && generator=(-G Ninja)
+if [ -f "$build/CMakeCache.txt" ] && ! grep -q "CMAKE_GENERATOR:INTERNAL=${generator[1]:-Unix Makefiles}\$" "$build/CMakeCache.txt"; then
+  rm -rf "$build"
+fi
+cmake -S cmake -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DAPPOSE_BUILD_TESTS=ON > /dev/null
+cmake --build "$build" -j 2
+(cd "$build" && ctest --output-on-failure -j 2)
+
+bash tests/consumer/run.sh "$build" "$root/target/tmp/python-env"

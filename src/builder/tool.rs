@@ -154,10 +154,15 @@ pub fn install(
         },
     };
     let pypi_error = match spec.pypi {
-        Some(req) => match pip_install(spec, req, root, &dest, listeners) {
-            Ok(()) => return Ok(()),
-            Err(e) => format!("; installing {req} with `python3 -m pip` failed too: {e}"),
-        },
+        Some(req) => {
+            listeners.error(&format!(
+                "{download_error}; installing {req} from PyPI instead"
+            ));
+            match pip_install(spec, req, root, &dest, listeners) {
+                Ok(()) => return Ok(()),
+                Err(e) => format!("; installing {req} with `python3 -m pip` failed too: {e}"),
+            }
+        }
         None => String::new(),
     };
     Err(Error::new(

@@ -1,0 +1,124 @@
+// libappose C++ wrapper: environment builders.
+// SPDX-License-Identifier: BSD-2-Clause
+#ifndef APPOSE_BUILDER_HPP
+#define APPOSE_BUILDER_HPP
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "appose/environment.hpp"
+#include "appose/error.hpp"
+
+namespace appose {
+
+/// Builds (or reuses) an environment: "uv", "pixi", "mamba", "custom", or
+/// "dynamic" (picks one from the content). Callbacks run on the thread
+/// calling `build`; an exception they throw is rethrown by `build`.
+class Builder {
+ public:
+  using Progress = std::function<void(const std::string& title, uint64_t current, uint64_t maximum)>;
+  using Lines = std::function<void(const std::string& line)>;
+
+  explicit Builder(const std::string& kind = "dynamic") : errors_(std::make_shared<detail::CallbackErrors>()) {
+    appose_builder* p = nullptr;
+    detail::check(appose_builder_new(kind.c_str(), &p));
+    h_ = Handle(p);
+  }
+
+  Builder& name(const std::string& v) { return set(appose_builder_name, v); }
+  Builder& base(const std::string& v) { return set(appose_builder_base, v); }
+  Builder& envs_root(const std::string& v) { return set(appose_builder_envs_root, v); }
+  Builder& content(const std::string& v) { return set(appose_builder_content, v); }
+  Builder& file(const std::string& v) { return set(appose_builder_file, v); }
+  Builder& url(const std::string& v) { return set(appose_builder_url, v); }
+  Builder& scheme(const std::string& v) { return set(appose_builder_scheme, v); }
+  Builder& channel(const std::string& v) { return set(appose_builder_channel, v); }
+  Builder& flag(const std::string& v) { return set(appose_builder_flag, v); }
+  Builder& python_version(const std::string& v) { return set(appose_builder_python_version, v); }
+  Builder& package(const std::string& v) { return set(appose_builder_package, v); }
+  Builder& conda(const std::string& v) { return set(appose_builder_conda, v); }
+  Builder& pypi(const std::string& v) { return set(appose_builder_pypi, v); }
+  Builder& pixi_environment(const std::string& v) { return set(appose_builder_pixi_environment, v); }
+  Builder& bin_path(const std::string& v) { return set(appose_builder_bin_path, v); }
+  Builder& tool_mirror(const std::string& v) { return set(appose_builder_tool_mirror, v); }
+  Builder& env_var(const std::string& key, const std::string& value) {
+    detail::check(appose_builder_env_var(h_.get(), key.c_str(), value.c_str()));
+    return *this;
+  }
+  Builder& append_system_path() {
+    detail::check(appose_builder_append_system_path(h_.get()));
+    return *this;
+  }
+
+  Builder& on_progress(Progress fn) {
+    using Box = detail::Boxed<Progress>;
+    auto* box = new Box{std::move(fn), errors_};
+    register_box(box, appose_builder_on_progress(
+                          h_.get(),
+                          [](void* ud, const char* title, uint64_t cur, uint64_t max) noexcept {
+                            Box::invoke(ud, std::string(title), cur, max);
+                          },
+                          box, &Box::destroy));
+    return *this;
+  }
+  Builder& on_output(Lines fn) { return lines(std::move(fn), appose_builder_on_output); }
+  Builder& on_error(Lines fn) { return lines(std::move(fn), appose_builder_on_error); }
+
+  /// Builds, or reuses the environment when unchanged.
+  Environment build() { return finish(appose_builder_build); }
+  /// Deletes the environment, then builds it.
+  Environment rebuild() { return finish(appose_builder_rebuild); }
+  void remove() { detail::check(appose_builder_delete(h_.get())); }
+  /// Installs the builder's tool into the envs root; returns its path.
+  std::string install_tool() {
+    char* s = nullptr;
+    appose_status st = appose_builder_install_tool(h_.get(), &s);
+    errors_->rethrow();
+    detail::check(st);
+    return detail::take(s);
+  }
+
+  appose_builder* capi() const noexcept { return h_.get(); }
+
+ private:
+  using Handle = detail::Owned<appose_builder, appose_builder_free>;
+  using Setter = appose_status (*)(appose_builder*, const char*);
+  using LineSetter = appose_status (*)(appose_builder*, appose_line_listener, void*, appose_userdata_free);
+
+  Builder& set(Setter f, const std::string& v) {
+    detail::check(f(h_.get(), v.c_str()));
+    return *this;
+  }
+  template <typename Box>
+  static void register_box(Box* box, appose_status st) {
+    if (st != APPOSE_STATUS_OK) {
+      delete box;
+      detail::check(st);
+    }
+  }
+  Builder& lines(Lines fn, LineSetter setter) {
+    using Box = detail::Boxed<Lines>;
+    auto* box = new Box{std::move(fn), errors_};
+    register_box(box, setter(
+                          h_.get(), [](void* ud, const char* line) noexcept { Box::invoke(ud, std::string(line)); },
+                          box, &Box::destroy));
+    return *this;
+  }
+  Environment finish(appose_status (*op)(appose_builder*, appose_env**)) {
+    appose_env* p = nullptr;
+    appose_status st = op(h_.get(), &p);
+    Environment env(st == APPOSE_STATUS_OK ? p : nullptr);
+    errors_->rethrow();
+    detail::check(st);
+    return env;
+  }
+
+  Handle h_;
+  std::shared_ptr<detail::CallbackErrors> errors_;
+};
+
+}  // namespace appose
+
+#endif  // APPOSE_BUILDER_HPP

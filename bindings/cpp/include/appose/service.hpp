@@ -1,0 +1,127 @@
+// libappose C++ wrapper: services (worker processes).
+// SPDX-License-Identifier: BSD-2-Clause
+#ifndef APPOSE_SERVICE_HPP
+#define APPOSE_SERVICE_HPP
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "appose/error.hpp"
+#include "appose/task.hpp"
+#include "appose/value.hpp"
+
+namespace appose {
+
+/// A worker process. Move-only. Destroying the last handle of a started
+/// service closes the worker's stdin (killing it if it lingers); call
+/// `close` to wait for it.
+class Service {
+ public:
+  using DebugListener = std::function<void(const std::string&)>;
+
+  /// Takes ownership of a C handle.
+  explicit Service(appose_service* handle) noexcept : h_(handle) {}
+
+  /// A script the worker runs before any task; its public names are
+  /// visible to every task. Before start.
+  Service& init(const std::string& script) {
+    detail::check(appose_service_init(h_.get(), script.c_str()));
+    return *this;
+  }
+  /// Sets (or with nullopt removes) a worker environment variable.
+  Service& env_var(const std::string& key, const std::optional<std::string>& value) {
+    detail::check(appose_service_env_var(h_.get(), key.c_str(), value ? value->c_str() : nullptr));
+    return *this;
+  }
+  /// Receives service messages and worker stderr lines on the dispatcher
+  /// thread. An exception it throws is caught and written to stderr.
+  Service& debug(DebugListener listener) {
+    struct Box {
+      DebugListener fn;
+      static void destroy(void* p) noexcept { delete static_cast<Box*>(p); }
+    };
+    auto* box = new Box{std::move(listener)};
+    appose_status st = appose_service_debug(
+        h_.get(),
+        [](void* ud, const char* line) noexcept {
+          try {
+            static_cast<Box*>(ud)->fn(line);
+          } catch (const std::exception& e) {
+            std::fprintf(stderr, "appose: debug listener threw: %s\n", e.what());
+          } catch (...) {
+            std::fprintf(stderr, "appose: debug listener threw\n");
+          }
+        },
+        box, &Box::destroy);
+    if (st != APPOSE_STATUS_OK) {
+      delete box;
+      detail::check(st);
+    }
+    return *this;
+  }
+  Service& start() {
+    detail::check(appose_service_start(h_.get()));
+    return *this;
+  }
+
+  /// A task (INITIAL): add listeners, then `start` or `wait`.
+  Task task(const std::string& script) { return task_with(script, nullptr, nullptr); }
+  Task task(const std::string& script, const Map& inputs, const std::string& queue = "") {
+    return task_with(script, &inputs, queue.empty() ? nullptr : queue.c_str());
+  }
+  /// A task with inputs given as a JSON object's text.
+  Task task_json(const std::string& script, const std::string& inputs_json, const std::string& queue = "") {
+    appose_task* p = nullptr;
+    detail::check(appose_service_task(h_.get(), script.c_str(), inputs_json.c_str(),
+                                      queue.empty() ? nullptr : queue.c_str(), &p));
+    return Task(p);
+  }
+
+  /// Closes the worker's stdin and waits for it to exit, killing it after
+  /// `timeout` (none: wait as long as it takes). Returns the exit code
+  /// (128 + signal when killed; -1 if it never started).
+  int close(std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    int code = -1;
+    detail::check(appose_service_close(h_.get(), timeout ? static_cast<int64_t>(timeout->count()) : -1, &code));
+    return code;
+  }
+  /// Kills the worker's process group now; pending tasks end CRASHED.
+  void kill() { detail::check(appose_service_kill(h_.get())); }
+  bool alive() const {
+    bool b = false;
+    detail::check(appose_service_is_alive(h_.get(), &b));
+    return b;
+  }
+  /// Worker stdout lines that were not responses.
+  std::vector<std::string> invalid_lines() const {
+    char* s = nullptr;
+    detail::check(appose_service_invalid_lines(h_.get(), &s));
+    return detail::parse_string_array(detail::take(s));
+  }
+  /// Worker stderr lines.
+  std::vector<std::string> error_lines() const {
+    char* s = nullptr;
+    detail::check(appose_service_error_lines(h_.get(), &s));
+    return detail::parse_string_array(detail::take(s));
+  }
+
+  appose_service* capi() const noexcept { return h_.get(); }
+
+ private:
+  Task task_with(const std::string& script, const Map* inputs, const char* queue) {
+    appose_task* p = nullptr;
+    detail::check(appose_service_task_map(h_.get(), script.c_str(), inputs ? inputs->capi() : nullptr, queue, &p));
+    return Task(p);
+  }
+
+  detail::Owned<appose_service, appose_service_free> h_;
+};
+
+}  // namespace appose
+
+#endif  // APPOSE_SERVICE_HPP

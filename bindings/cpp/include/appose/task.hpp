@@ -1,0 +1,161 @@
+// libappose C++ wrapper: tasks and their events.
+// SPDX-License-Identifier: BSD-2-Clause
+#ifndef APPOSE_TASK_HPP
+#define APPOSE_TASK_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "appose/error.hpp"
+#include "appose/value.hpp"
+
+namespace appose {
+
+enum class TaskStatus : int {
+  Initial = APPOSE_TASK_INITIAL,
+  Queued = APPOSE_TASK_QUEUED,
+  Running = APPOSE_TASK_RUNNING,
+  Complete = APPOSE_TASK_COMPLETE,
+  Canceled = APPOSE_TASK_CANCELED,
+  Failed = APPOSE_TASK_FAILED,
+  Crashed = APPOSE_TASK_CRASHED,
+};
+
+enum class ResponseType : int {
+  Launch = APPOSE_RESPONSE_LAUNCH,
+  Update = APPOSE_RESPONSE_UPDATE,
+  Completion = APPOSE_RESPONSE_COMPLETION,
+  Cancelation = APPOSE_RESPONSE_CANCELATION,
+  Failure = APPOSE_RESPONSE_FAILURE,
+  Crash = APPOSE_RESPONSE_CRASH,
+};
+
+inline std::string to_string(TaskStatus s) { return appose_task_status_str(static_cast<int>(s)); }
+
+/// One task event, copied out of the callback's C struct.
+struct TaskEvent {
+  ResponseType type;
+  TaskStatus status;
+  std::optional<std::string> message;
+  std::optional<int64_t> current;
+  std::optional<int64_t> maximum;
+  /// UPDATE info as JSON text.
+  std::optional<std::string> info_json;
+  /// FAILURE and CRASH error text.
+  std::optional<std::string> error;
+
+  static TaskEvent from(const appose_task_event& e) {
+    auto str = [](const char* s) { return s != nullptr ? std::optional<std::string>(s) : std::nullopt; };
+    return TaskEvent{static_cast<ResponseType>(e.response_type),
+                     static_cast<TaskStatus>(e.status),
+                     str(e.message),
+                     e.has_current ? std::optional<int64_t>(e.current) : std::nullopt,
+                     e.has_maximum ? std::optional<int64_t>(e.maximum) : std::nullopt,
+                     str(e.info_json),
+                     str(e.error)};
+  }
+};
+
+/// A script run in a worker. Move-only; freeing it does not stop the task.
+class Task {
+ public:
+  using Listener = std::function<void(const TaskEvent&)>;
+
+  /// Takes ownership of a C handle.
+  explicit Task(appose_task* handle) : h_(handle), errors_(std::make_shared<detail::CallbackErrors>()) {}
+
+  /// Adds a listener (before the task starts). It runs on the service's
+  /// dispatcher thread; an exception it throws is caught there and rethrown
+  /// by `wait`.
+  Task& listen(Listener listener) {
+    using Box = detail::Boxed<Listener>;
+    auto* box = new Box{std::move(listener), errors_};
+    appose_status st = appose_task_listen(
+        h_.get(), [](void* ud, const appose_task_event* e) noexcept { Box::invoke(ud, TaskEvent::from(*e)); },
+        box, &Box::destroy);
+    if (st != APPOSE_STATUS_OK) {
+      delete box;  // a failed registration leaves the box to us
+      detail::check(st);
+    }
+    return *this;
+  }
+
+  Task& start() {
+    detail::check(appose_task_start(h_.get()));
+    return *this;
+  }
+
+  /// Waits until the task finishes (starting it if needed). Throws `Error`
+  /// with APPOSE_STATUS_TASK_FAILED / _CANCELED / _CRASHED (message: the
+  /// task's error), or a listener's own exception.
+  Task& wait() {
+    finish(appose_task_wait(h_.get(), -1));
+    return *this;
+  }
+
+  /// As `wait`, at most `timeout`; false if it ran out (the task goes on).
+  template <typename Rep, typename Period>
+  bool wait_for(std::chrono::duration<Rep, Period> timeout) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
+    appose_status st = appose_task_wait(h_.get(), static_cast<int64_t>(ms < 0 ? 0 : ms));
+    if (st == APPOSE_STATUS_TIMEOUT) return false;
+    finish(st);
+    return true;
+  }
+
+  /// Asks the worker to cancel (the script must check task.cancel_requested).
+  void cancel() { detail::check(appose_task_cancel(h_.get())); }
+
+  TaskStatus status() const {
+    appose_task_status s = APPOSE_TASK_INITIAL;
+    detail::check(appose_task_get_status(h_.get(), &s));
+    return static_cast<TaskStatus>(s);
+  }
+  /// The outputs, arrays attached (worker-made blocks are ours to free).
+  Map outputs() const {
+    appose_map* p = nullptr;
+    detail::check(appose_task_outputs(h_.get(), &p));
+    return Map(p);
+  }
+  std::string outputs_json() const {
+    char* s = nullptr;
+    detail::check(appose_task_outputs_json(h_.get(), &s));
+    return detail::take(s);
+  }
+  /// `outputs["result"]` as JSON text (`null` when absent).
+  std::string result_json() const {
+    char* s = nullptr;
+    detail::check(appose_task_result_json(h_.get(), &s));
+    return detail::take(s);
+  }
+  std::optional<std::string> error() const {
+    char* s = nullptr;
+    detail::check(appose_task_error(h_.get(), &s));
+    if (s == nullptr) return std::nullopt;
+    return detail::take(s);
+  }
+  std::string id() const {
+    char* s = nullptr;
+    detail::check(appose_task_id(h_.get(), &s));
+    return detail::take(s);
+  }
+
+  appose_task* capi() const noexcept { return h_.get(); }
+
+ private:
+  void finish(appose_status st) {
+    errors_->rethrow();
+    detail::check(st);
+  }
+
+  detail::Owned<appose_task, appose_task_free> h_;
+  std::shared_ptr<detail::CallbackErrors> errors_;
+};
+
+}  // namespace appose
+
+#endif  // APPOSE_TASK_HPP
