@@ -46,6 +46,13 @@ const ABANDON_GRACE: Duration = Duration::from_secs(10);
 /// chatty worker cannot grow memory without bound.
 const MAX_KEPT_LINES: usize = 10_000;
 
+/// Longest stdout line read whole (a response with a 100 MB string fits).
+/// Longer lines are skipped without being buffered and reported invalid.
+const MAX_LINE: usize = 256 << 20;
+
+/// Bytes of an invalid line kept for `invalid_lines` and crash reports.
+const MAX_KEPT_LINE: usize = 4096;
+
 thread_local! {
     static IN_DISPATCHER: Cell<bool> = const { Cell::new(false) };
 }
@@ -529,11 +536,17 @@ impl ServiceInner {
         let mut reader = BufReader::with_capacity(1 << 16, stdout);
         let mut line = Vec::new();
         loop {
-            line.clear();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) => break,
-                Ok(_) => self.handle_stdout_line(trim_eol(&line)),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            match read_line_capped(&mut reader, &mut line, MAX_LINE) {
+                Ok(None) => break,
+                Ok(Some(0)) => self.handle_stdout_line(trim_eol(&line)),
+                Ok(Some(skipped)) => {
+                    let total = line.len() + skipped;
+                    self.debug_service(|| format!("<INVALID> a {total}-byte line, over the limit"));
+                    push_bounded(
+                        &self.invalid_lines,
+                        format!("<a {total}-byte line was skipped: lines over {MAX_LINE} bytes are not read>"),
+                    );
+                }
                 Err(e) => {
                     self.debug_service(|| format!("<cannot read worker stdout: {e}>"));
                     break;
@@ -548,7 +561,7 @@ impl ServiceInner {
         self.debug_service(|| String::from_utf8_lossy(line).into_owned());
         let split = protocol::split_line(line);
         if split.has_garbage {
-            let text = String::from_utf8_lossy(line).into_owned();
+            let text = kept_text(line);
             self.debug_service(|| format!("<INVALID> {text}"));
             push_bounded(&self.invalid_lines, text);
         }
@@ -618,7 +631,7 @@ impl ServiceInner {
             match reader.read_until(b'\n', &mut line) {
                 Ok(0) => break,
                 Ok(_) => {
-                    let text = String::from_utf8_lossy(trim_eol(&line)).into_owned();
+                    let text = kept_text(trim_eol(&line));
                     self.debug("WORKER", || text.clone());
                     push_bounded(&self.error_lines, text);
                 }
@@ -715,6 +728,52 @@ fn trim_eol(line: &[u8]) -> &[u8] {
         end -= 1;
     }
     &line[..end]
+}
+
+/// A line as kept for the user: lossy UTF-8, at most [`MAX_KEPT_LINE`] bytes.
+fn kept_text(line: &[u8]) -> String {
+    if line.len() <= MAX_KEPT_LINE {
+        return String::from_utf8_lossy(line).into_owned();
+    }
+    let mut text = String::from_utf8_lossy(&line[..MAX_KEPT_LINE]).into_owned();
+    text.push_str(&format!("... ({} bytes in all)", line.len()));
+    text
+}
+
+/// Reads one line (with its newline) into `line`, keeping at most `max`
+/// bytes: the rest of a longer line is consumed unbuffered. `None` at end of
+/// input, else the number of bytes skipped.
+fn read_line_capped(
+    reader: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<usize>> {
+    line.clear();
+    let mut skipped = 0;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok((!line.is_empty() || skipped > 0).then_some(skipped));
+        }
+        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..=i], true),
+            None => (buf, false),
+        };
+        let n = chunk.len();
+        if skipped == 0 && line.len() + n <= max {
+            line.extend_from_slice(chunk);
+        } else {
+            skipped += n;
+        }
+        reader.consume(n);
+        if done {
+            return Ok(Some(skipped));
+        }
+    }
 }
 
 fn push_bounded(lines: &Mutex<Vec<String>>, line: String) {

@@ -105,30 +105,53 @@ impl TaskInner {
     /// Applies a response: status, outputs, listeners, then wakes waiters.
     pub(crate) fn apply(&self, r: Response) {
         let terminal = r.response_type.is_terminal();
+        // `take` consumes the response: whatever it does not keep (values
+        // holding shared memory among them) is dropped before waiters wake,
+        // so a waiter that frees the outputs sees their blocks go.
+        if self.take(r) && terminal {
+            lock(&self.state).settled = true;
+            self.settled_cv.notify_all();
+        }
+    }
+
+    /// Updates the state and calls the listeners; false if the response was
+    /// ignored.
+    fn take(&self, r: Response) -> bool {
+        let Response {
+            response_type,
+            message,
+            current,
+            maximum,
+            info,
+            outputs,
+            error,
+            ..
+        } = r;
+        let terminal = response_type.is_terminal();
         let status = {
             let mut st = lock(&self.state);
             if st.status.is_finished() {
                 // Only the first terminal response counts: the Python worker
                 // follows a CANCELATION or FAILURE with a COMPLETION.
-                return;
+                return false;
             }
-            match r.response_type {
+            match response_type {
                 ResponseType::Launch => st.status = TaskStatus::Running,
                 ResponseType::Update => {}
                 ResponseType::Completion => {
                     st.status = TaskStatus::Complete;
-                    if let Some(outputs) = &r.outputs {
-                        st.outputs = outputs.clone();
+                    if let Some(outputs) = outputs {
+                        st.outputs = outputs;
                     }
                 }
                 ResponseType::Cancelation => st.status = TaskStatus::Canceled,
                 ResponseType::Failure => {
                     st.status = TaskStatus::Failed;
-                    st.error = r.error.clone();
+                    st.error.clone_from(&error);
                 }
                 ResponseType::Crash => {
                     st.status = TaskStatus::Crashed;
-                    st.error = r.error.clone();
+                    st.error.clone_from(&error);
                 }
             }
             st.status
@@ -136,13 +159,13 @@ impl TaskInner {
         if self.routed.load(Ordering::Acquire) {
             let mut listeners = std::mem::take(&mut *lock(&self.listeners));
             let event = TaskEvent {
-                response_type: r.response_type,
+                response_type,
                 status,
-                message: r.message,
-                current: r.current,
-                maximum: r.maximum,
-                info: r.info,
-                error: r.error,
+                message,
+                current,
+                maximum,
+                info,
+                error,
             };
             for l in listeners.iter_mut() {
                 if catch_unwind(AssertUnwindSafe(|| l(&event))).is_err() {
@@ -155,12 +178,9 @@ impl TaskInner {
                 *lock(&self.listeners) = listeners;
             }
             // On a terminal event the listeners drop here, releasing user data
-            // promptly rather than when the last task handle goes.
+            // before `wait` returns rather than when the last handle goes.
         }
-        if terminal {
-            lock(&self.state).settled = true;
-            self.settled_cv.notify_all();
-        }
+        true
     }
 }
 

@@ -119,3 +119,28 @@ fn c_ndarray_test_program_passes_and_leaves_no_block() {
         "{leftover} outlived the process that owned it"
     );
 }
+
+/// Every function of the header with NULL pointers, invalid UTF-8 and freed
+/// handles, one argument at a time (generated from the header itself).
+#[test]
+fn every_function_survives_misuse() {
+    let lib_dir = library_dir();
+    let source = lib_dir.join("misuse.c");
+    let gen = Command::new("python3")
+        .arg(root().join("tests/support/gen_misuse.py"))
+        .arg(root().join("include/appose.h"))
+        .arg(&source)
+        .status()
+        .expect("python3 runs");
+    assert!(gen.success(), "generating the misuse test failed");
+    let exe = compile(source.to_str().unwrap(), &lib_dir);
+    let out = Command::new(&exe)
+        .arg(common::python_env())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "misuse failed: {:?}", out.status);
+    assert!(stdout.contains(", 0 failures"), "{stdout}");
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use appose::value::{self, BlockOwner};
 use appose::{DType, ErrorKind, Map, NDArray, Order, SharedMemory, Value};
-use common::python_service;
+use common::{eventually, python_service};
 
 const LONG: Option<Duration> = Some(Duration::from_secs(120));
 
@@ -161,11 +161,15 @@ out
         };
         assert_eq!(got, want, "{}", d.name());
     }
-    // Dropping the outputs unlinks the worker's blocks.
+    // Dropping the outputs unlinks the worker's blocks (once the reader
+    // thread, which woke us, has let go of the task too: microseconds).
     drop(out);
     drop(task);
     for name in names {
-        assert!(!appose::shm::exists(&name), "{name} was left behind");
+        assert!(
+            eventually(Duration::from_secs(2), || !appose::shm::exists(&name)),
+            "{name} was left behind"
+        );
     }
 }
 
@@ -310,5 +314,5 @@ task.update('preview', info={'preview': a})
     let (bytes, name) = seen.lock().unwrap().take().expect("no preview seen");
     assert_eq!(bytes, vec![7, 8, 9]);
     // The event (and its array) is gone: the worker's block went with it.
-    assert!(!appose::shm::exists(&name));
+    assert!(eventually(Duration::from_secs(2), || !appose::shm::exists(&name)));
 }

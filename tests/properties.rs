@@ -1,0 +1,91 @@
+//! Property tests of the response-stream reader and the value codec.
+
+use appose::protocol::{decode_response, split_line};
+use appose::value::{parse, Map, Value};
+use proptest::prelude::*;
+
+fn number() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        // Integers far beyond 64 bits, as Python writes them.
+        "-?[1-9][0-9]{19,40}".prop_map(|s| parse(&s).unwrap()),
+    ]
+}
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        number(),
+        any::<String>().prop_map(Value::String),
+    ]
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(4, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((any::<String>(), inner), 0..6).prop_map(|entries| {
+                let mut m = Map::new();
+                for (k, v) in entries {
+                    m.insert(k, v);
+                }
+                Value::Object(m)
+            }),
+        ]
+    })
+}
+
+/// Equality that treats NaN as equal to itself.
+fn same(a: &Value, b: &Value) -> bool {
+    a.to_json() == b.to_json()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn values_survive_a_round_trip_through_json_text(v in value()) {
+        let text = v.to_json();
+        let back = parse(&text).unwrap();
+        prop_assert!(same(&v, &back), "{} -> {}", text, back.to_json());
+        prop_assert!(text.is_ascii());
+    }
+
+    #[test]
+    fn the_parser_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = parse(&text);
+        let _ = split_line(&bytes);
+    }
+
+    #[test]
+    fn glued_responses_are_all_recovered(
+        ids in prop::collection::vec("[0-9a-f]{32}", 1..8),
+        outputs in prop::collection::vec(value(), 1..8),
+        gaps in prop::collection::vec("[ a-zA-Z0-9.,:!?\t]{0,12}", 8),
+    ) {
+        // Responses glued together, separated by printed text without braces.
+        let mut line = String::new();
+        for (i, id) in ids.iter().enumerate() {
+            line.push_str(&gaps[i % gaps.len()]);
+            let mut m = Map::new();
+            m.insert("outputs", Value::Object({
+                let mut o = Map::new();
+                o.insert("result", outputs[i % outputs.len()].clone());
+                o
+            }));
+            m.insert("task", Value::from(id.as_str()));
+            m.insert("responseType", Value::from("COMPLETION"));
+            line.push_str(&Value::Object(m).to_json());
+        }
+        let split = split_line(line.as_bytes());
+        let got: Vec<String> = split
+            .objects
+            .into_iter()
+            .map(|o| decode_response(o).unwrap().task)
+            .collect();
+        prop_assert_eq!(got, ids);
+    }
+}
