@@ -314,5 +314,7 @@ task.update('preview', info={'preview': a})
     let (bytes, name) = seen.lock().unwrap().take().expect("no preview seen");
     assert_eq!(bytes, vec![7, 8, 9]);
     // The event (and its array) is gone: the worker's block went with it.
-    assert!(eventually(Duration::from_secs(2), || !appose::shm::exists(&name)));
+    assert!(eventually(Duration::from_secs(2), || !appose::shm::exists(
+        &name
+    )));
 }
