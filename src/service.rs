@@ -10,6 +10,8 @@
 //!   then marks every pending task CRASHED with the peers' crash report;
 //! - one dispatcher thread runs every callback of the service (task listeners,
 //!   debug listener) in order, never two at once, never on a caller's thread.
+//!   The reader hands it events in batches (all the lines it has buffered)
+//!   through a mutex-and-condvar queue that never spins.
 //!
 //! The worker runs in its own process group. `kill` signals the whole group,
 //! and when the worker exits whatever is left of its group is killed too, so
@@ -18,7 +20,7 @@
 //! reaped, so it can never name a recycled process.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
@@ -105,6 +107,17 @@ struct Pending {
 enum Dispatch {
     Task(Arc<TaskInner>, Response),
     Debug(String),
+    /// What a stdout reader gathered from the lines it had buffered: one
+    /// wake-up of the dispatcher instead of one per event.
+    Batch(Vec<Dispatch>),
+}
+
+/// Most dispatches a reader holds back before handing them over.
+const MAX_BATCH: usize = 256;
+
+thread_local! {
+    /// Set on a stdout reader thread while it works through buffered lines.
+    static BATCH: std::cell::RefCell<Option<Vec<Dispatch>>> = const { std::cell::RefCell::new(None) };
 }
 
 pub(crate) struct ServiceInner {
@@ -116,7 +129,7 @@ pub(crate) struct ServiceInner {
     pending_cv: Condvar,
     invalid_lines: Mutex<Vec<String>>,
     error_lines: Mutex<Vec<String>>,
-    dispatch: OnceLock<Sender<Dispatch>>,
+    dispatch: OnceLock<Arc<DispatchQueue>>,
     debug_on: OnceLock<bool>,
     /// `close` was called (or every handle dropped): no new tasks.
     closed: AtomicBool,
@@ -378,14 +391,14 @@ impl ServiceInner {
         let _ = self.debug_on.set(debug.is_some());
         drop(setup);
 
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let _ = self.dispatch.set(tx);
+        let queue = Arc::new(DispatchQueue::default());
+        let _ = self.dispatch.set(queue.clone());
         let (drained_tx, drained_rx) = crossbeam_channel::bounded(2);
         let name = |what: &str| format!("appose-{}-{what}", self.id);
         let spawned = (|| -> std::io::Result<()> {
             std::thread::Builder::new()
                 .name(name("dispatch"))
-                .spawn(move || dispatch_loop(rx, debug))?;
+                .spawn(move || dispatch_loop(&queue, debug))?;
             let me = self.clone();
             let tx = drained_tx.clone();
             std::thread::Builder::new()
@@ -455,9 +468,38 @@ impl ServiceInner {
     }
 
     pub(crate) fn dispatch_task(&self, task: Arc<TaskInner>, r: Response) {
-        if let Some(tx) = self.dispatch.get() {
-            // The dispatcher outlives every sender but ours, so this cannot fail.
-            let _ = tx.send(Dispatch::Task(task, r));
+        self.dispatch(Dispatch::Task(task, r));
+    }
+
+    /// Queues a callback for the dispatcher thread (held back in the batch
+    /// when called on this service's stdout reader).
+    fn dispatch(&self, d: Dispatch) {
+        let d = BATCH.with(|b| match b.borrow_mut().as_mut() {
+            Some(batch) => {
+                batch.push(d);
+                None
+            }
+            None => Some(d),
+        });
+        if let (Some(d), Some(queue)) = (d, self.dispatch.get()) {
+            queue.push(d);
+        }
+    }
+
+    /// Hands the reader's batch to the dispatcher (and keeps batching when
+    /// `more` lines are already buffered).
+    fn flush_batch(&self, more: bool) {
+        let batch = BATCH.with(|b| {
+            let mut b = b.borrow_mut();
+            match b.as_mut() {
+                Some(v) if !more || v.len() >= MAX_BATCH => Some(std::mem::take(v)),
+                _ => None,
+            }
+        });
+        if let (Some(batch), Some(queue)) = (batch, self.dispatch.get()) {
+            if !batch.is_empty() {
+                queue.push(Dispatch::Batch(batch));
+            }
         }
     }
 
@@ -469,13 +511,11 @@ impl ServiceInner {
         if self.debug_on.get() != Some(&true) {
             return;
         }
-        if let Some(tx) = self.dispatch.get() {
-            let _ = tx.send(Dispatch::Debug(format!(
-                "[{who}-{}] {}",
-                self.id,
-                message()
-            )));
-        }
+        self.dispatch(Dispatch::Debug(format!(
+            "[{who}-{}] {}",
+            self.id,
+            message()
+        )));
     }
 
     fn kill(&self) {
@@ -535,7 +575,10 @@ impl ServiceInner {
     fn read_stdout(self: Arc<Self>, stdout: impl Read, drained: Sender<()>) {
         let mut reader = BufReader::with_capacity(1 << 16, stdout);
         let mut line = Vec::new();
+        BATCH.with(|b| *b.borrow_mut() = Some(Vec::new()));
         loop {
+            // Before blocking for more output, hand over what was gathered.
+            self.flush_batch(!reader.buffer().is_empty());
             match read_line_capped(&mut reader, &mut line, MAX_LINE) {
                 Ok(None) => break,
                 Ok(Some(0)) => self.handle_stdout_line(trim_eol(&line)),
@@ -554,6 +597,8 @@ impl ServiceInner {
             }
         }
         self.debug_service(|| "<worker stdout closed>".to_owned());
+        self.flush_batch(false);
+        BATCH.with(|b| *b.borrow_mut() = None);
         let _ = drained.send(());
     }
 
@@ -707,9 +752,56 @@ fn closed_error() -> Error {
     )
 }
 
-fn dispatch_loop(rx: Receiver<Dispatch>, mut debug: Option<DebugListener>) {
+/// The dispatcher's queue: a mutex and a condition variable, because a
+/// channel's receiver spins and yields before it sleeps, and on two cores
+/// that spinning takes CPU from the worker on every event.
+#[derive(Default)]
+struct DispatchQueue {
+    state: Mutex<(VecDeque<Dispatch>, bool)>,
+    ready: Condvar,
+}
+
+impl DispatchQueue {
+    fn push(&self, d: Dispatch) {
+        let mut st = lock(&self.state);
+        st.0.push_back(d);
+        if st.0.len() == 1 {
+            self.ready.notify_one();
+        }
+    }
+
+    /// No more pushes: the dispatcher finishes what is queued and ends.
+    fn close(&self) {
+        lock(&self.state).1 = true;
+        self.ready.notify_one();
+    }
+
+    /// Everything queued, waiting for it; `None` once closed and empty.
+    fn take(&self) -> Option<VecDeque<Dispatch>> {
+        let mut st = lock(&self.state);
+        loop {
+            if !st.0.is_empty() {
+                return Some(std::mem::take(&mut st.0));
+            }
+            if st.1 {
+                return None;
+            }
+            st = self.ready.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl Drop for ServiceInner {
+    fn drop(&mut self) {
+        if let Some(queue) = self.dispatch.get() {
+            queue.close();
+        }
+    }
+}
+
+fn dispatch_loop(queue: &DispatchQueue, mut debug: Option<DebugListener>) {
     IN_DISPATCHER.with(|f| f.set(true));
-    for msg in rx {
+    fn run(msg: Dispatch, debug: &mut Option<DebugListener>) {
         match msg {
             Dispatch::Task(task, r) => task.apply(r),
             Dispatch::Debug(text) => {
@@ -717,9 +809,20 @@ fn dispatch_loop(rx: Receiver<Dispatch>, mut debug: Option<DebugListener>) {
                     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d(&text)));
                 }
             }
+            Dispatch::Batch(items) => {
+                for item in items {
+                    run(item, debug);
+                }
+            }
         }
     }
-    // Every sender is gone: the debug listener (and its user data) drops here.
+    while let Some(items) = queue.take() {
+        for msg in items {
+            run(msg, &mut debug);
+        }
+    }
+    // Closed: the service is gone; the debug listener (and its user data)
+    // drops here.
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Benchmarks libappose against the Appose peers, side by side in one run, all
+# driving the same appose==0.12.0 Python worker in the same environment:
+# the Rust API, the C ABI from C, appose-python's client, appose-java's client
+# and a floor client (the least a program can do). Writes target/bench/
+# results.md and chart.png and prints the table. Prints ratios; asserts
+# nothing about speed.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+out="$root/target/bench"
+mkdir -p "$out"
+
+echo "== building" >&2
+bash tests/support/python-env.sh "$root/target/tmp/python-env"
+cargo build --release --quiet --lib --example bench_client
+ln -sf libappose.so target/release/libappose.so.0
+cc -O2 -o "$out/floor" tests/bench/floor.c
+cc -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$out/client" tests/bench/client.c \
+  -Ltarget/release -Wl,-rpath,"$root/target/release" -lappose
+# appose-java from Maven Central (0.9.0 is the newest there; 0.12.0 is not).
+(cd tests/bench/java && mvn -q dependency:copy-dependencies -DoutputDirectory="$out/java-deps")
+javac -cp "$out/java-deps/*" -d "$out/java" tests/bench/JavaClient.java
+# matplotlib for the chart, in a venv of its own.
+if [ ! -x "$out/plot-env/bin/python" ]; then
+  python3 -m venv "$out/plot-env"
+  "$out/plot-env/bin/python" -m pip install --quiet --disable-pip-version-check matplotlib==3.10.7
+fi
+
+exec "$out/plot-env/bin/python" tests/bench/run.py "$root" "$out"
