@@ -243,6 +243,26 @@ mod tests {
     }
 
     #[test]
+    fn groovy_and_java_services_have_the_peers_command() {
+        let env = Environment::new("/envs/g", vec![], vec!["launcher".into()], vec![]);
+        let cp = vec!["/jars/appose.jar".to_owned(), "/jars/groovy.jar".to_owned()];
+        let svc = env.groovy(&cp, &["-Xmx1g".to_owned()]).unwrap();
+        assert_eq!(
+            svc.argv(),
+            [
+                "launcher",
+                "java",
+                "-cp",
+                "/jars/appose.jar:/jars/groovy.jar",
+                "-Xmx1g",
+                "org.apposed.appose.GroovyWorker"
+            ]
+        );
+        let svc = env.java("com.example.Main", &[], &[]).unwrap();
+        assert_eq!(svc.argv(), ["launcher", "java", "com.example.Main"]);
+    }
+
+    #[test]
     fn wrap_refuses_a_file() {
         let f = tempfile::NamedTempFile::new().unwrap();
         assert_eq!(
