@@ -110,6 +110,8 @@ enum Dispatch {
     /// What a stdout reader gathered from the lines it had buffered: one
     /// wake-up of the dispatcher instead of one per event.
     Batch(Vec<Dispatch>),
+    /// Signals once everything queued before it has been delivered.
+    Barrier(Sender<()>),
 }
 
 /// Most dispatches a reader holds back before handing them over.
@@ -285,12 +287,20 @@ impl Service {
             return Ok(None);
         }
         lock(&inner.stdin).take();
-        if let Some(code) = inner.wait_monitor(timeout) {
-            return Ok(Some(code));
-        }
-        inner.debug_service(|| format!("<worker did not exit within {timeout:?}: killing it>"));
-        inner.kill();
-        Ok(inner.wait_monitor(None))
+        let code = match inner.wait_monitor(timeout) {
+            Some(code) => Some(code),
+            None => {
+                inner.debug_service(|| {
+                    format!("<worker did not exit within {timeout:?}: killing it>")
+                });
+                inner.kill();
+                inner.wait_monitor(None)
+            }
+        };
+        // Every callback about the worker's life, its exit included, has
+        // returned before close does: callers may tear down what they use.
+        inner.drain_dispatcher();
+        Ok(code)
     }
 
     /// Kills the worker's process group at once. Pending tasks end CRASHED.
@@ -392,13 +402,15 @@ impl ServiceInner {
         drop(setup);
 
         let queue = Arc::new(DispatchQueue::default());
-        let _ = self.dispatch.set(queue.clone());
         let (drained_tx, drained_rx) = crossbeam_channel::bounded(2);
         let name = |what: &str| format!("appose-{}-{what}", self.id);
         let spawned = (|| -> std::io::Result<()> {
-            std::thread::Builder::new()
-                .name(name("dispatch"))
-                .spawn(move || dispatch_loop(&queue, debug))?;
+            std::thread::Builder::new().name(name("dispatch")).spawn({
+                let queue = queue.clone();
+                move || dispatch_loop(&queue, debug)
+            })?;
+            // Only a queue with a thread behind it takes dispatches.
+            let _ = self.dispatch.set(queue);
             let me = self.clone();
             let tx = drained_tx.clone();
             std::thread::Builder::new()
@@ -483,6 +495,15 @@ impl ServiceInner {
         });
         if let (Some(d), Some(queue)) = (d, self.dispatch.get()) {
             queue.push(d);
+        }
+    }
+
+    /// Waits until the dispatcher has delivered everything queued so far.
+    fn drain_dispatcher(&self) {
+        if let Some(queue) = self.dispatch.get() {
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            queue.push(Dispatch::Barrier(tx));
+            let _ = rx.recv();
         }
     }
 
@@ -813,6 +834,9 @@ fn dispatch_loop(queue: &DispatchQueue, mut debug: Option<DebugListener>) {
                 for item in items {
                     run(item, debug);
                 }
+            }
+            Dispatch::Barrier(done) => {
+                let _ = done.send(());
             }
         }
     }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use appose::{Builder, BuilderKind, Environment, ErrorKind, Value};
-use common::{eventually, python_env, Closing};
+use common::{eventually, pid_alive, python_env, Closing};
 
 const LONG: Option<Duration> = Some(Duration::from_secs(120));
 
@@ -458,18 +458,6 @@ fn micromamba_creates_updates_and_runs() {
     // Wrapping the directory finds the same launcher.
     let w = appose::builder::wrap(&d, Some(root.path())).unwrap();
     assert_eq!(w.launch_args(), env.launch_args());
-}
-
-fn pid_alive(pid: i64) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
-        Err(_) => false,
-    }
 }
 
 #[test]

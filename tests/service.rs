@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use appose::{ErrorKind, Map, ResponseType, TaskEvent, TaskStatus, Value};
-use common::{eventually, python_program, python_service};
+use common::{eventually, pid_alive, python_program, python_service};
 
 const LONG: Option<Duration> = Some(Duration::from_secs(60));
 
@@ -351,19 +351,6 @@ fn close_lets_running_tasks_finish() {
     assert_eq!(late.status(), TaskStatus::Initial);
 }
 
-fn pid_alive(pid: i64) -> bool {
-    // A zombie has exited already; only a live process counts.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
-        Err(_) => false,
-    }
-}
-
 #[test]
 fn kill_takes_the_whole_process_tree() {
     let svc = python_service();
@@ -408,4 +395,22 @@ fn a_child_left_behind_by_a_task_does_not_outlive_close() {
     // The child inherited the worker's stdout: close must still return.
     assert_eq!(svc.close(LONG).unwrap(), Some(0));
     assert!(eventually(Duration::from_secs(5), || !pid_alive(child)));
+}
+
+#[test]
+fn close_returns_after_every_callback_about_the_worker_has_returned() {
+    let svc = python_service();
+    let done = Arc::new(Mutex::new(false));
+    let flag = done.clone();
+    svc.debug(Box::new(move |line: &str| {
+        if line.ends_with("<worker stdout closed>") {
+            std::thread::sleep(Duration::from_millis(200));
+            *flag.lock().unwrap() = true;
+        }
+    }))
+    .unwrap();
+    svc.task("1", None, None).unwrap().wait(LONG).unwrap();
+    assert_eq!(svc.close(LONG).unwrap(), Some(0));
+    // Callers may free what their callbacks use as soon as close returns.
+    assert!(*done.lock().unwrap());
 }

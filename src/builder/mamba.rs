@@ -3,24 +3,13 @@
 
 use std::path::Path;
 
-use super::{absolute, refuse, tool, write_file, Builder, BuilderKind, Scheme};
+use super::{absolute, refuse, refuse_foreign, tool, write_file, Builder, BuilderKind, Scheme};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 
 pub(super) fn build(b: &mut Builder) -> Result<Environment> {
     let dir = b.env_dir()?;
-    if dir.join(".pixi").is_dir() {
-        return Err(refuse(format!(
-            "cannot use the mamba builder: {} is managed by pixi",
-            dir.display()
-        )));
-    }
-    if dir.join("pyvenv.cfg").exists() {
-        return Err(refuse(format!(
-            "cannot use the mamba builder: {} is managed by uv/venv",
-            dir.display()
-        )));
-    }
+    refuse_foreign(&dir, BuilderKind::Mamba)?;
     let scheme = b.resolved_scheme()?;
     if scheme.is_some_and(|s| s != Scheme::EnvironmentYml) {
         return Err(refuse(format!(

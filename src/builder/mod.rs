@@ -551,6 +551,28 @@ impl Builder {
     }
 }
 
+/// Refuses to build `kind` into a directory another tool manages (as the
+/// peers do): pixi's `.pixi/`, conda's `conda-meta/`, a venv's `pyvenv.cfg`.
+fn refuse_foreign(dir: &Path, kind: BuilderKind) -> Result<()> {
+    let managed = if dir.join(".pixi").is_dir() {
+        Some((BuilderKind::Pixi, "pixi"))
+    } else if dir.join("conda-meta").is_dir() {
+        Some((BuilderKind::Mamba, "conda/mamba"))
+    } else if dir.join("pyvenv.cfg").exists() {
+        Some((BuilderKind::Uv, "uv/venv"))
+    } else {
+        None
+    };
+    match managed {
+        Some((owner, name)) if owner != kind => Err(refuse(format!(
+            "cannot use the {} builder: {} is managed by {name}",
+            kind.name(),
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::uv::names_appose;
-use super::{absolute, refuse, tool, write_file, Builder, BuilderKind, Scheme};
+use super::{absolute, refuse, refuse_foreign, tool, write_file, Builder, BuilderKind, Scheme};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 
@@ -178,18 +178,7 @@ fn manifest(dir: &Path) -> PathBuf {
 
 pub(super) fn build(b: &mut Builder) -> Result<Environment> {
     let dir = b.env_dir()?;
-    if dir.join("conda-meta").exists() && !dir.join(".pixi").exists() {
-        return Err(refuse(format!(
-            "cannot use the pixi builder: {} is managed by conda/mamba",
-            dir.display()
-        )));
-    }
-    if dir.join("pyvenv.cfg").exists() {
-        return Err(refuse(format!(
-            "cannot use the pixi builder: {} is managed by uv/venv",
-            dir.display()
-        )));
-    }
+    refuse_foreign(&dir, BuilderKind::Pixi)?;
     let scheme = b.resolved_scheme()?;
     if b.content.is_some() && scheme == Some(Scheme::RequirementsTxt) {
         return Err(refuse(

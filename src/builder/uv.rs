@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{absolute, refuse, tool, write_file, Builder, BuilderKind, Scheme};
+use super::{absolute, refuse, refuse_foreign, tool, write_file, Builder, BuilderKind, Scheme};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 
@@ -18,18 +18,7 @@ pub(crate) fn names_appose(spec: &str) -> bool {
 
 pub(super) fn build(b: &mut Builder) -> Result<Environment> {
     let dir = b.env_dir()?;
-    if dir.join(".pixi").is_dir() {
-        return Err(refuse(format!(
-            "cannot use the uv builder: {} is managed by pixi",
-            dir.display()
-        )));
-    }
-    if dir.join("conda-meta").is_dir() {
-        return Err(refuse(format!(
-            "cannot use the uv builder: {} is managed by conda/mamba",
-            dir.display()
-        )));
-    }
+    refuse_foreign(&dir, BuilderKind::Uv)?;
     if !b.channels.is_empty() {
         return Err(refuse(
             "the uv builder takes no channels: put --index-url or --extra-index-url in the \
