@@ -78,18 +78,30 @@ fn compile(source: &str, lib_dir: &Path) -> PathBuf {
     out
 }
 
-#[test]
-fn c_abi_test_program_passes() {
-    let lib_dir = library_dir();
-    let exe = compile("tests/c/abi_test.c", &lib_dir);
-    let out = Command::new(&exe)
+/// Runs a compiled test program on the Python environment; its stdout,
+/// after asserting that it succeeded and printed `expect`.
+fn run_program(exe: &Path, expect: &str) -> String {
+    let out = Command::new(exe)
         .arg(common::python_env())
         .output()
         .unwrap();
-    print!("{}", String::from_utf8_lossy(&out.stdout));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    print!("{stdout}");
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "abi_test failed: {:?}", out.status);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
+    assert!(
+        out.status.success(),
+        "{} failed: {:?}",
+        exe.display(),
+        out.status
+    );
+    assert!(stdout.contains(expect), "{stdout}");
+    stdout
+}
+
+#[test]
+fn c_abi_test_program_passes() {
+    let exe = compile("tests/c/abi_test.c", &library_dir());
+    run_program(&exe, "all checks passed");
 }
 
 #[test]
@@ -134,13 +146,5 @@ fn every_function_survives_misuse() {
         .expect("python3 runs");
     assert!(gen.success(), "generating the misuse test failed");
     let exe = compile(source.to_str().unwrap(), &lib_dir);
-    let out = Command::new(&exe)
-        .arg(common::python_env())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    print!("{stdout}");
-    eprint!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "misuse failed: {:?}", out.status);
-    assert!(stdout.contains(", 0 failures"), "{stdout}");
+    run_program(&exe, ", 0 failures");
 }

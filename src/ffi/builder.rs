@@ -367,13 +367,20 @@ pub unsafe extern "C" fn appose_builder_build(
     builder: *mut appose_builder,
     env_out: *mut *mut appose_env,
 ) -> appose_status {
-    guard(|| {
-        let b = handle::get(builder)?;
-        check_out(env_out, "env_out")?;
-        let env = locked(&b)?.build()?;
-        *env_out = handle::insert(Arc::new(env));
-        Ok(())
-    })
+    guard(|| build_with(builder, env_out, Builder::build))
+}
+
+/// Runs `op` on the builder and hands out the environment it makes.
+unsafe fn build_with(
+    builder: *mut appose_builder,
+    env_out: *mut *mut appose_env,
+    op: fn(&mut Builder) -> crate::Result<crate::Environment>,
+) -> FfiResult {
+    let b = handle::get(builder)?;
+    check_out(env_out, "env_out")?;
+    let env = op(&mut *locked(&b)?)?;
+    *env_out = handle::insert(Arc::new(env));
+    Ok(())
 }
 
 /// Installs the builder's tool (uv, pixi or micromamba) into the envs root
@@ -399,13 +406,7 @@ pub unsafe extern "C" fn appose_builder_rebuild(
     builder: *mut appose_builder,
     env_out: *mut *mut appose_env,
 ) -> appose_status {
-    guard(|| {
-        let b = handle::get(builder)?;
-        check_out(env_out, "env_out")?;
-        let env = locked(&b)?.rebuild()?;
-        *env_out = handle::insert(Arc::new(env));
-        Ok(())
-    })
+    guard(|| build_with(builder, env_out, Builder::rebuild))
 }
 
 /// Deletes the environment's directory.
