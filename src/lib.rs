@@ -16,6 +16,7 @@ pub mod task;
 pub mod value;
 
 mod ffi;
+mod lines;
 
 pub use builder::{Builder, BuilderKind};
 pub use environment::Environment;

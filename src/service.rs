@@ -3,8 +3,10 @@
 //! Threads per started service:
 //! - callers write requests, one line each, under the `stdin` lock;
 //! - a stdout reader parses responses and hands each to its task (directly
-//!   when the task has no listeners: one wake-up from "read" to "wait
-//!   returns");
+//!   when the task has no listeners). While a caller waits for a task without
+//!   listeners, that caller reads stdout itself instead (one caller at a
+//!   time; see [`ServiceInner::lead_until_settled`]): its response wakes it
+//!   straight from the pipe, with no thread hand-over in between;
 //! - a stderr reader keeps the worker's error lines;
 //! - a monitor waits for the process to exit, lets both readers drain to EOF,
 //!   then marks every pending task CRASHED with the peers' crash report;
@@ -22,6 +24,7 @@
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::OwnedFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -32,6 +35,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::lines::{self, Fill, Line, LineReader};
 use crate::lock;
 use crate::protocol::{self, NotAResponse, Response};
 use crate::task::{Task, TaskInner};
@@ -114,6 +118,25 @@ enum Dispatch {
     Barrier(Sender<()>),
 }
 
+/// How long the reader thread rests, unless woken, once a caller has taken
+/// over reading stdout. Whatever nobody waits for (a task whose caller never
+/// calls `wait`, stray output) is read at the latest this long after the
+/// last caller stopped reading.
+const REST: Duration = Duration::from_millis(10);
+
+/// Output that keeps arriving within this long of the reader thread looking
+/// for it, [`STREAM_READS`] reads in a row, is a stream: the reader thread
+/// then takes it in gulps, pausing [`COALESCE`] before each read.
+const STREAM_GAP: Duration = Duration::from_micros(100);
+const STREAM_READS: u32 = 8;
+const COALESCE: Duration = Duration::from_micros(200);
+
+#[derive(Default)]
+struct Rest {
+    resting: bool,
+    woken: bool,
+}
+
 /// Most dispatches a reader holds back before handing them over.
 const MAX_BATCH: usize = 256;
 
@@ -126,6 +149,13 @@ pub(crate) struct ServiceInner {
     id: u64,
     setup: Mutex<Setup>,
     stdin: Mutex<Option<ChildStdin>>,
+    /// The worker's stdout; whoever holds the lock reads it.
+    stdout: Mutex<Option<LineReader>>,
+    /// A caller is reading stdout for its own task (at most one at a time).
+    waiter_leading: AtomicBool,
+    /// Where the reader thread rests while callers read (see `read_stdout`).
+    reader_rest: Mutex<Rest>,
+    reader_cv: Condvar,
     process: Mutex<Option<Process>>,
     pending: Mutex<Pending>,
     pending_cv: Condvar,
@@ -186,6 +216,10 @@ impl Service {
                 started: false,
             }),
             stdin: Mutex::new(None),
+            stdout: Mutex::new(None),
+            waiter_leading: AtomicBool::new(false),
+            reader_rest: Mutex::new(Rest::default()),
+            reader_cv: Condvar::new(),
             process: Mutex::new(None),
             pending: Mutex::new(Pending {
                 tasks: HashMap::new(),
@@ -396,6 +430,7 @@ impl ServiceInner {
             exited: false,
             reaped: false,
         });
+        let stdout = LineReader::new(OwnedFd::from(stdout), MAX_LINE);
         setup.started = true;
         let debug = setup.debug.take();
         let _ = self.debug_on.set(debug.is_some());
@@ -405,6 +440,7 @@ impl ServiceInner {
         let (drained_tx, drained_rx) = crossbeam_channel::bounded(2);
         let name = |what: &str| format!("appose-{}-{what}", self.id);
         let spawned = (|| -> std::io::Result<()> {
+            *lock(&self.stdout) = Some(stdout?);
             std::thread::Builder::new().name(name("dispatch")).spawn({
                 let queue = queue.clone();
                 move || dispatch_loop(&queue, debug)
@@ -415,7 +451,7 @@ impl ServiceInner {
             let tx = drained_tx.clone();
             std::thread::Builder::new()
                 .name(name("stdout"))
-                .spawn(move || me.read_stdout(stdout, tx))?;
+                .spawn(move || me.read_stdout(tx))?;
             let me = self.clone();
             std::thread::Builder::new()
                 .name(name("stderr"))
@@ -450,6 +486,10 @@ impl ServiceInner {
                 return Ok(());
             }
             pending.tasks.insert(task.id.clone(), task.clone());
+        }
+        if task.is_routed() {
+            // Its events must flow whether or not anybody waits.
+            self.wake_reader();
         }
         match self.send(line) {
             Ok(()) => Ok(()),
@@ -593,34 +633,145 @@ impl ServiceInner {
             });
     }
 
-    fn read_stdout(self: Arc<Self>, stdout: impl Read, drained: Sender<()>) {
-        let mut reader = BufReader::with_capacity(1 << 16, stdout);
-        let mut line = Vec::new();
+    /// The reader thread: reads whenever no caller does, until end of output.
+    ///
+    /// When a caller takes over (see [`ServiceInner::lead_until_settled`]) it
+    /// rests instead of polling the pipe alongside, so a caller running one
+    /// task after another has the pipe to itself. It is woken early when
+    /// output needs it: a caller stops reading while other tasks are pending,
+    /// a task with listeners is sent, or the worker exits.
+    fn read_stdout(self: Arc<Self>, drained: Sender<()>) {
         BATCH.with(|b| *b.borrow_mut() = Some(Vec::new()));
-        loop {
-            // Before blocking for more output, hand over what was gathered.
-            self.flush_batch(!reader.buffer().is_empty());
-            match read_line_capped(&mut reader, &mut line, MAX_LINE) {
-                Ok(None) => break,
-                Ok(Some(0)) => self.handle_stdout_line(trim_eol(&line)),
-                Ok(Some(skipped)) => {
-                    let total = line.len() + skipped;
+        let fd = lock(&self.stdout).as_ref().map(LineReader::raw_fd);
+        // Reads in a row that found output already there or nearly so.
+        let mut streak = 0;
+        while let Some(fd) = fd {
+            if self.waiter_leading.load(Ordering::Acquire) {
+                self.rest();
+                continue;
+            }
+            if streak >= STREAM_READS {
+                // The worker is streaming (UPDATEs in a loop): let lines
+                // gather instead of waking this thread, and the dispatcher,
+                // for every one. Costs the stream at most this much latency.
+                std::thread::sleep(COALESCE);
+            }
+            // Wait without the lock, so a caller can take over meanwhile.
+            let waiting = Instant::now();
+            lines::wait_readable(fd, None);
+            let waited = waiting.elapsed();
+            if self.waiter_leading.load(Ordering::Acquire) {
+                continue;
+            }
+            let mut guard = lock(&self.stdout);
+            let Some(reader) = guard.as_mut() else { break };
+            let fill = reader.fill();
+            self.handle_lines(reader);
+            self.flush_batch(false);
+            match fill {
+                Ok(Fill::Data) => {
+                    streak = if waited < STREAM_GAP { streak + 1 } else { 0 };
+                    continue;
+                }
+                Ok(Fill::Empty) => continue,
+                Ok(Fill::Eof) => {}
+                Err(e) => self.debug_service(|| format!("<cannot read worker stdout: {e}>")),
+            }
+            // Closes our end of the pipe.
+            *guard = None;
+            break;
+        }
+        self.debug_service(|| "<worker stdout closed>".to_owned());
+        self.flush_batch(false);
+        BATCH.with(|b| *b.borrow_mut() = None);
+        let _ = drained.send(());
+    }
+
+    /// The reader thread rests until woken or [`REST`] passes.
+    fn rest(&self) {
+        let mut rest = lock(&self.reader_rest);
+        rest.resting = true;
+        let deadline = Instant::now() + REST;
+        while !rest.woken {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            rest = self
+                .reader_cv
+                .wait_timeout(rest, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        rest.resting = false;
+        rest.woken = false;
+    }
+
+    /// Wakes the reader thread if it rests (no system call otherwise).
+    fn wake_reader(&self) {
+        let mut rest = lock(&self.reader_rest);
+        if rest.resting && !rest.woken {
+            rest.woken = true;
+            self.reader_cv.notify_one();
+        }
+    }
+
+    /// Reads the worker's stdout on the calling thread until `task` has
+    /// settled, `deadline` passes or the output ends, handling every line on
+    /// the way (other tasks' responses included). A caller blocked in `wait`
+    /// is then woken by the pipe itself rather than by the reader thread: one
+    /// wake-up per response instead of two. Returns at once when another
+    /// caller is already reading; that caller then settles this task too.
+    pub(crate) fn lead_until_settled(&self, task: &TaskInner, deadline: Option<Instant>) {
+        if task.is_settled()
+            || self
+                .waiter_leading
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            return;
+        }
+        let _lead = Lead(self);
+        let mut guard = lock(&self.stdout);
+        let Some(reader) = guard.as_mut() else { return };
+        BATCH.with(|b| *b.borrow_mut() = Some(Vec::new()));
+        // Lines the reader thread read but had not handled yet come first.
+        self.handle_lines(reader);
+        while !task.is_settled() && !reader.is_eof() {
+            self.flush_batch(false);
+            let timeout = match deadline {
+                None => None,
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => break,
+                },
+            };
+            if lines::wait_readable(reader.raw_fd(), timeout) {
+                let fill = reader.fill();
+                self.handle_lines(reader);
+                if fill.is_err() {
+                    // The reader thread meets the same error and reports it.
+                    break;
+                }
+            }
+        }
+        self.flush_batch(false);
+    }
+
+    /// Handles every whole line `reader` holds (the caller holds its lock).
+    fn handle_lines(&self, reader: &mut LineReader) {
+        while let Some(line) = reader.next_line() {
+            match line {
+                Line::Text(text) => self.handle_stdout_line(text),
+                Line::TooLong(total) => {
                     self.debug_service(|| format!("<INVALID> a {total}-byte line, over the limit"));
                     push_bounded(
                         &self.invalid_lines,
                         format!("<a {total}-byte line was skipped: lines over {MAX_LINE} bytes are not read>"),
                     );
                 }
-                Err(e) => {
-                    self.debug_service(|| format!("<cannot read worker stdout: {e}>"));
-                    break;
-                }
             }
+            self.flush_batch(true);
         }
-        self.debug_service(|| "<worker stdout closed>".to_owned());
-        self.flush_batch(false);
-        BATCH.with(|b| *b.borrow_mut() = None);
-        let _ = drained.send(());
     }
 
     fn handle_stdout_line(&self, line: &[u8]) {
@@ -715,6 +866,8 @@ impl ServiceInner {
         if let Some(p) = lock(&self.process).as_mut() {
             p.exited = true;
         }
+        // The output is ending: the reader thread drains it now.
+        self.wake_reader();
         // Whatever is left of the worker's process group would hold our pipes
         // open (and is an orphan): end it while the zombie leader keeps the
         // group id from being recycled.
@@ -763,6 +916,23 @@ impl ServiceInner {
         }
         lock(&self.pending).monitor_done = true;
         self.pending_cv.notify_all();
+    }
+}
+
+/// A caller's turn at reading stdout: on the way out (a panic included) the
+/// thread stops batching and the reader thread or another caller may read.
+struct Lead<'a>(&'a ServiceInner);
+
+impl Drop for Lead<'_> {
+    fn drop(&mut self) {
+        let service = self.0;
+        BATCH.with(|b| *b.borrow_mut() = None);
+        service.waiter_leading.store(false, Ordering::Release);
+        // Others' tasks still expect output: the reader thread takes over
+        // now. Otherwise it may rest on; this caller is likely back soon.
+        if !lock(&service.pending).tasks.is_empty() {
+            service.wake_reader();
+        }
     }
 }
 
@@ -865,42 +1035,6 @@ fn kept_text(line: &[u8]) -> String {
     let mut text = String::from_utf8_lossy(&line[..MAX_KEPT_LINE]).into_owned();
     text.push_str(&format!("... ({} bytes in all)", line.len()));
     text
-}
-
-/// Reads one line (with its newline) into `line`, keeping at most `max`
-/// bytes: the rest of a longer line is consumed unbuffered. `None` at end of
-/// input, else the number of bytes skipped.
-fn read_line_capped(
-    reader: &mut impl BufRead,
-    line: &mut Vec<u8>,
-    max: usize,
-) -> std::io::Result<Option<usize>> {
-    line.clear();
-    let mut skipped = 0;
-    loop {
-        let buf = match reader.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if buf.is_empty() {
-            return Ok((!line.is_empty() || skipped > 0).then_some(skipped));
-        }
-        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (&buf[..=i], true),
-            None => (buf, false),
-        };
-        let n = chunk.len();
-        if skipped == 0 && line.len() + n <= max {
-            line.extend_from_slice(chunk);
-        } else {
-            skipped += n;
-        }
-        reader.consume(n);
-        if done {
-            return Ok(Some(skipped));
-        }
-    }
 }
 
 fn push_bounded(lines: &Mutex<Vec<String>>, line: String) {

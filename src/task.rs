@@ -102,6 +102,16 @@ impl TaskInner {
         }
     }
 
+    /// Its events go through the dispatcher thread (it has listeners).
+    pub(crate) fn is_routed(&self) -> bool {
+        self.routed.load(Ordering::Acquire)
+    }
+
+    /// The terminal event has been applied and delivered.
+    pub(crate) fn is_settled(&self) -> bool {
+        lock(&self.state).settled
+    }
+
     /// Applies a response: status, outputs, listeners, then wakes waiters.
     pub(crate) fn apply(&self, r: Response) {
         let terminal = r.response_type.is_terminal();
@@ -340,6 +350,11 @@ impl Task {
             self.start()?;
         }
         let deadline = timeout.map(|t| Instant::now() + t);
+        if !self.inner.is_routed() {
+            // Without listeners the response settles the task on whichever
+            // thread reads it: let that be this one.
+            self.inner.service.lead_until_settled(&self.inner, deadline);
+        }
         let mut st = lock(&self.inner.state);
         while !st.settled {
             st = match deadline {

@@ -414,3 +414,110 @@ fn close_returns_after_every_callback_about_the_worker_has_returned() {
     // Callers may free what their callbacks use as soon as close returns.
     assert!(*done.lock().unwrap());
 }
+
+// A caller waiting for a task without listeners reads the worker's output
+// itself (one caller at a time); the tests below cover what that must not
+// break: other callers, other tasks' events, tasks nobody waits for, and
+// timeouts on a worker that stops halfway through a line.
+
+#[test]
+fn callers_on_many_threads_each_get_their_own_results() {
+    let svc = python_service();
+    std::thread::scope(|s| {
+        for t in 0..8i64 {
+            let svc = &svc;
+            s.spawn(move || {
+                for i in 0..150i64 {
+                    let mut inputs = Map::new();
+                    inputs.insert("x", Value::from(t * 1000 + i));
+                    let task = svc.task("x + 1", Some(inputs), None).unwrap();
+                    task.wait(LONG).unwrap();
+                    assert_eq!(task.result(), Some(Value::from(t * 1000 + i + 1)));
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn listener_events_flow_while_another_caller_waits() {
+    let svc = python_service();
+    let chatty = svc
+        .task(
+            "import time\nfor i in range(5):\n    task.update(str(i))\n    time.sleep(0.05)\n'done'",
+            None,
+            None,
+        )
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    chatty
+        .listen(Box::new(move |e: &TaskEvent| {
+            sink.lock()
+                .unwrap()
+                .push((e.response_type, std::time::Instant::now()))
+        }))
+        .unwrap();
+    chatty.start().unwrap();
+    let slow = svc.task("import time\ntime.sleep(3)", None, None).unwrap();
+    slow.wait(LONG).unwrap();
+    let slow_done = std::time::Instant::now();
+    let seen = seen.lock().unwrap();
+    let updates = seen
+        .iter()
+        .filter(|(t, _)| *t == ResponseType::Update)
+        .count();
+    assert_eq!(updates, 5, "{seen:?}");
+    let (last, at) = *seen.last().unwrap();
+    assert_eq!(last, ResponseType::Completion);
+    // Delivered as they came (about 0.3 s in), not when the slow task ended.
+    assert!(
+        slow_done.duration_since(at) > Duration::from_secs(2),
+        "the chatty task's completion reached its listener only {:?} before the slow task ended",
+        slow_done.duration_since(at)
+    );
+}
+
+#[test]
+fn a_task_nobody_waits_for_still_completes() {
+    let svc = python_service();
+    // A caller reads the output while it waits (the reader thread, woken by
+    // the LAUNCH, then rests), then stops.
+    svc.task("import time\ntime.sleep(0.3)", None, None)
+        .unwrap()
+        .wait(LONG)
+        .unwrap();
+    let unwatched = svc.task("'unwatched'", None, None).unwrap();
+    unwatched.start().unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || unwatched.status()
+            == TaskStatus::Complete),
+        "status {:?}",
+        unwatched.status()
+    );
+    assert_eq!(unwatched.result(), Some(Value::from("unwatched")));
+}
+
+#[test]
+fn a_wait_times_out_on_a_worker_stuck_halfway_through_a_line() {
+    let svc = python_program(&[
+        "-c",
+        "import sys, time\nsys.stdout.write('{\"task\": \"')\nsys.stdout.flush()\ntime.sleep(600)",
+    ]);
+    let task = svc.task("1", None, None).unwrap();
+    let t0 = std::time::Instant::now();
+    let err = task.wait(Some(Duration::from_millis(300))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    svc.kill();
+    assert_eq!(task.wait(LONG).unwrap_err().kind(), ErrorKind::TaskCrashed);
+    // The half line is kept, as the peers keep non-response output.
+    assert!(
+        eventually(Duration::from_secs(5), || svc
+            .invalid_lines()
+            .iter()
+            .any(|l| l == "{\"task\": \"")),
+        "{:?}",
+        svc.invalid_lines()
+    );
+}

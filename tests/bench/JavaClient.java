@@ -5,13 +5,22 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.apposed.appose.Appose;
+import org.apposed.appose.Builder;
+import org.apposed.appose.Environment;
 import org.apposed.appose.Service;
 import org.apposed.appose.Service.Task;
 
 public class JavaClient {
   static Service service(String envDir) throws Exception {
-    Service svc = Appose.wrap(envDir).python();
+    // The environment as it is: Appose.wrap would first run appose-java's uv
+    // builder, which downloads uv from GitHub when it has none of its own.
+    Environment env = new Environment() {
+      public String base() { return envDir; }
+      public List<String> binPaths() { return List.of(envDir + "/bin"); }
+      public List<String> launchArgs() { return List.of(); }
+      public Builder<?> builder() { return null; }
+    };
+    Service svc = env.python();
     svc.start();
     return svc;
   }
