@@ -119,11 +119,7 @@ impl LineReader {
             if end - start > self.max_line {
                 return Some(Line::TooLong(end - start));
             }
-            let mut line = &self.buf[start..end];
-            while let [rest @ .., b'\n' | b'\r'] = line {
-                line = rest;
-            }
-            return Some(Line::Text(line));
+            return Some(Line::Text(trim_eol(&self.buf[start..end])));
         }
     }
 
@@ -176,6 +172,14 @@ impl LineReader {
             self.buf.shrink_to(CHUNK * 2);
         }
     }
+}
+
+/// `line` without its trailing end-of-line bytes.
+pub(crate) fn trim_eol(mut line: &[u8]) -> &[u8] {
+    while let [rest @ .., b'\n' | b'\r'] = line {
+        line = rest;
+    }
+    line
 }
 
 /// Waits until `fd` can be read (or is closed), at most `timeout` (`None`:

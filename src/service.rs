@@ -24,7 +24,7 @@
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::lines::{self, Fill, Line, LineReader};
+use crate::lines::{self, trim_eol, Fill, Line, LineReader};
 use crate::lock;
 use crate::protocol::{self, NotAResponse, Response};
 use crate::task::{Task, TaskInner};
@@ -642,10 +642,23 @@ impl ServiceInner {
     /// a task with listeners is sent, or the worker exits.
     fn read_stdout(self: Arc<Self>, drained: Sender<()>) {
         BATCH.with(|b| *b.borrow_mut() = Some(Vec::new()));
+        // (A statement of its own: the guard must be gone before the loop.)
         let fd = lock(&self.stdout).as_ref().map(LineReader::raw_fd);
+        if let Some(fd) = fd {
+            self.read_until_end(fd);
+        }
+        self.debug_service(|| "<worker stdout closed>".to_owned());
+        self.flush_batch(false);
+        BATCH.with(|b| *b.borrow_mut() = None);
+        let _ = drained.send(());
+    }
+
+    /// The reader thread's loop over the worker's stdout (`fd`), until end
+    /// of output or a read error; closes the pipe then.
+    fn read_until_end(&self, fd: RawFd) {
         // Reads in a row that found output already there or nearly so.
         let mut streak = 0;
-        while let Some(fd) = fd {
+        loop {
             if self.waiter_leading.load(Ordering::Acquire) {
                 self.rest();
                 continue;
@@ -664,7 +677,7 @@ impl ServiceInner {
                 continue;
             }
             let mut guard = lock(&self.stdout);
-            let Some(reader) = guard.as_mut() else { break };
+            let Some(reader) = guard.as_mut() else { return };
             let fill = reader.fill();
             self.handle_lines(reader);
             self.flush_batch(false);
@@ -681,10 +694,6 @@ impl ServiceInner {
             *guard = None;
             break;
         }
-        self.debug_service(|| "<worker stdout closed>".to_owned());
-        self.flush_batch(false);
-        BATCH.with(|b| *b.borrow_mut() = None);
-        let _ = drained.send(());
     }
 
     /// The reader thread rests until woken or [`REST`] passes.
@@ -1017,14 +1026,6 @@ fn dispatch_loop(queue: &DispatchQueue, mut debug: Option<DebugListener>) {
     }
     // Closed: the service is gone; the debug listener (and its user data)
     // drops here.
-}
-
-fn trim_eol(line: &[u8]) -> &[u8] {
-    let mut end = line.len();
-    while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {
-        end -= 1;
-    }
-    &line[..end]
 }
 
 /// A line as kept for the user: lossy UTF-8, at most [`MAX_KEPT_LINE`] bytes.
