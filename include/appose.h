@@ -107,6 +107,17 @@ typedef enum appose_status {
    * Something to be created exists already (e.g. a named memory block).
    */
   APPOSE_STATUS_ALREADY_EXISTS = 16,
+  /**
+   * The worker has left too many requests unread (it is busy, or no
+   * longer reads): this one was refused; the bound is in the message.
+   */
+  APPOSE_STATUS_BACKLOG_FULL = 17,
+  /**
+   * `appose_service_close` ran out of time while a listener was still
+   * running: the worker is gone, the remaining callbacks run later on
+   * the dispatcher thread.
+   */
+  APPOSE_STATUS_LISTENER_BUSY = 18,
 } appose_status;
 
 /**

@@ -30,6 +30,11 @@ pub enum ErrorKind {
     TaskCrashed,
     /// The worker is shut down or shutting down and takes no more tasks.
     ServiceClosed,
+    /// The worker has left too many requests unread: this one is refused.
+    Backlog,
+    /// `close` ran out of time while a listener was still running; the
+    /// worker is gone, the remaining callbacks run later.
+    ListenerBusy,
 }
 
 /// An error with a message a user can act on.

@@ -15,6 +15,7 @@ pub mod shm;
 pub mod task;
 pub mod value;
 
+pub mod faults;
 mod ffi;
 mod lines;
 
@@ -32,4 +33,15 @@ pub use value::{Map, Number, Value};
 /// wedge the service (callbacks run under `catch_unwind`, state stays valid).
 pub(crate) fn lock<T: ?Sized>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The message of a caught panic, for reports.
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic without a message)".to_owned()
+    }
 }

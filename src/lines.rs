@@ -150,6 +150,19 @@ impl LineReader {
         Ok(Fill::Data)
     }
 
+    /// Reads what the pipe holds now, up to about `limit` bytes, without
+    /// waiting: the last look at a pipe whose writer is gone but may be held
+    /// open by someone else.
+    pub(crate) fn fill_now(&mut self, limit: usize) -> io::Result<()> {
+        // Each read takes at most CHUNK bytes.
+        for _ in 0..limit.div_ceil(CHUNK).max(1) {
+            if self.fill()? != Fill::Data {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn consume_to(&mut self, end: usize) {
         self.start = end;
         self.scanned = end;
@@ -185,20 +198,34 @@ pub(crate) fn trim_eol(mut line: &[u8]) -> &[u8] {
 /// Waits until `fd` can be read (or is closed), at most `timeout` (`None`:
 /// no limit). False on timeout.
 pub(crate) fn wait_readable(fd: RawFd, timeout: Option<std::time::Duration>) -> bool {
+    wait_any([(fd, libc::POLLIN)], timeout).is_some()
+}
+
+/// Waits until one of `fds` is ready for its events (or has an error or a
+/// hang-up), at most `timeout` (`None`: no limit). Which ones are ready, or
+/// `None` on timeout. An interrupted wait reports nothing ready: callers
+/// look again.
+pub(crate) fn wait_any<const N: usize>(
+    fds: [(RawFd, libc::c_short); N],
+    timeout: Option<std::time::Duration>,
+) -> Option<[bool; N]> {
     let ms = match timeout {
         None => -1,
         // Round up so a short timeout does not become a busy poll.
         Some(t) => t.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32,
     };
-    let mut pfd = libc::pollfd {
+    let mut pfds = fds.map(|(fd, events)| libc::pollfd {
         fd,
-        events: libc::POLLIN,
+        events,
         revents: 0,
-    };
-    // SAFETY: one valid pollfd.
-    let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
-    // EINTR counts as "look again": callers loop.
-    rc != 0
+    });
+    // SAFETY: N valid pollfds.
+    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), N as libc::nfds_t, ms) };
+    if rc == 0 {
+        return None;
+    }
+    // EINTR (rc < 0) counts as "look again".
+    Some(pfds.map(|p| p.revents != 0))
 }
 
 #[cfg(test)]

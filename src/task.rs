@@ -1,13 +1,18 @@
 //! Tasks: one script run in a worker, its status, events and results.
 //!
 //! Thread rules. A task's state is changed by exactly one thread at a time:
-//! the service's stdout reader (or its monitor, for CRASH) when the task has no
-//! listeners, the service's dispatcher thread when it has. Listeners can only
-//! be added before the task starts, so which path a task takes is fixed at
-//! start. `wait` returns only after the listeners have seen the terminal event
-//! ("settled"), and refuses to block on a dispatcher thread, where it would
-//! deadlock.
+//! whichever thread reads the worker's output (or the service's monitor, for
+//! CRASH) when the task has no listeners, the service's dispatcher thread
+//! when it has. Listeners can only be added before the task starts, so which
+//! path a task takes is fixed at start. `wait` returns only after the
+//! listeners have seen the terminal event ("settled"), and refuses to block
+//! on a dispatcher thread, where it would deadlock.
+//!
+//! A task reaches its service only through [`TaskHost`], so this module
+//! knows nothing of processes, pipes or threads.
 
+use std::any::Any;
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -16,8 +21,53 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock;
 use crate::protocol::{self, Response, ResponseType};
-use crate::service::{in_dispatcher, Owner, ServiceInner};
+use crate::shm::SharedMemory;
 use crate::value::{Map, Value};
+
+thread_local! {
+    static IN_DISPATCHER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True on a dispatcher thread, i.e. inside a listener or debug callback.
+pub(crate) fn in_dispatcher() -> bool {
+    IN_DISPATCHER.with(Cell::get)
+}
+
+/// Marks the current thread as a dispatcher thread for the guard's life.
+pub(crate) fn in_dispatcher_scope() -> impl Drop {
+    struct Scope;
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            IN_DISPATCHER.with(|f| f.set(false));
+        }
+    }
+    IN_DISPATCHER.with(|f| f.set(true));
+    Scope
+}
+
+/// What a task needs from the service that runs it.
+pub(crate) trait TaskHost: Send + Sync {
+    /// Starts the worker if it is not running yet.
+    fn start_worker(&self) -> Result<()>;
+    /// Registers `task` as pending and sends its request. On error the task
+    /// was never registered and gets no event.
+    fn submit(&self, task: &Arc<TaskInner>, line: String) -> Result<()>;
+    /// Sends a request that concerns a task already submitted.
+    fn send(&self, line: String) -> Result<()>;
+    /// Queues a response for the dispatcher thread.
+    fn dispatch(&self, task: Arc<TaskInner>, r: Response);
+    /// Takes the right to read the worker's output on this thread; false
+    /// when another thread has it or nothing is left to read.
+    fn claim_reading(&self) -> bool;
+    /// Gives the right back without reading.
+    fn release_reading(&self);
+    /// With the right claimed: reads the worker's output until `task`
+    /// settles, `deadline` passes or reading on this thread must stop;
+    /// gives the right back.
+    fn read_until_settled(&self, task: &TaskInner, deadline: Option<Instant>);
+    /// A debug message about the service.
+    fn debug(&self, message: String);
+}
 
 /// Where a task is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,19 +134,23 @@ pub(crate) struct TaskInner {
     script: String,
     inputs: Map,
     queue: Option<String>,
-    service: Arc<ServiceInner>,
+    service: Arc<dyn TaskHost>,
     state: Mutex<TaskState>,
     settled_cv: Condvar,
     listeners: Mutex<Vec<Listener>>,
     /// Fixed at start: events go through the dispatcher thread.
     routed: AtomicBool,
+    /// Blocks the worker sent in UPDATE info, kept until the task ends: a
+    /// worker that previews an array and then returns it names a block that
+    /// must still exist when the result is read.
+    retained: Mutex<Vec<SharedMemory>>,
 }
 
 impl TaskInner {
     /// Takes a response in, on the thread the routing rule names.
     pub(crate) fn deliver(self: &Arc<Self>, r: Response) {
         if self.routed.load(Ordering::Acquire) {
-            self.service.dispatch_task(self.clone(), r);
+            self.service.dispatch(self.clone(), r);
         } else {
             self.apply(r);
         }
@@ -119,9 +173,39 @@ impl TaskInner {
         // holding shared memory among them) is dropped before waiters wake,
         // so a waiter that frees the outputs sees their blocks go.
         if self.take(r) && terminal {
-            lock(&self.state).settled = true;
-            self.settled_cv.notify_all();
+            self.settle();
         }
+    }
+
+    fn settle(&self) {
+        lock(&self.state).settled = true;
+        self.settled_cv.notify_all();
+        // Its outputs hold whatever blocks they name now.
+        lock(&self.retained).clear();
+    }
+
+    /// Keeps `blocks` alive until the task ends.
+    pub(crate) fn retain_blocks(&self, blocks: Vec<SharedMemory>) {
+        if !blocks.is_empty() && !self.is_settled() {
+            lock(&self.retained).extend(blocks);
+        }
+    }
+
+    /// Ends the task CRASHED after the library failed while delivering one
+    /// of its events (its listeners may not have seen it).
+    pub(crate) fn settle_after_internal_failure(&self, why: &str) {
+        {
+            let mut st = lock(&self.state);
+            if st.settled {
+                return;
+            }
+            if !st.status.is_finished() {
+                st.status = TaskStatus::Crashed;
+                st.error = Some(format!("libappose failed internally: {why}"));
+            }
+        }
+        lock(&self.listeners).clear();
+        self.settle();
     }
 
     /// Updates the state and calls the listeners; false if the response was
@@ -180,7 +264,7 @@ impl TaskInner {
             for l in listeners.iter_mut() {
                 if catch_unwind(AssertUnwindSafe(|| l(&event))).is_err() {
                     self.service
-                        .debug_service(|| format!("task {} listener panicked", self.id));
+                        .debug(format!("task {} listener panicked", self.id));
                 }
             }
             if !terminal {
@@ -198,7 +282,8 @@ impl TaskInner {
 #[derive(Clone)]
 pub struct Task {
     inner: Arc<TaskInner>,
-    _owner: Arc<Owner>,
+    /// Keeps the service's user-side owner alive while the task is held.
+    _owner: Arc<dyn Any + Send + Sync>,
 }
 
 impl std::fmt::Debug for Task {
@@ -212,17 +297,19 @@ impl std::fmt::Debug for Task {
 
 impl Task {
     pub(crate) fn new(
-        owner: Arc<Owner>,
+        owner: Arc<dyn Any + Send + Sync>,
+        service: Arc<dyn TaskHost>,
+        id: String,
         script: String,
         inputs: Map,
         queue: Option<String>,
     ) -> Self {
         let inner = Arc::new(TaskInner {
-            id: uuid::Uuid::new_v4().simple().to_string(),
+            id,
             script,
             inputs,
             queue,
-            service: owner.inner().clone(),
+            service,
             state: Mutex::new(TaskState {
                 status: TaskStatus::Initial,
                 outputs: Map::new(),
@@ -232,6 +319,7 @@ impl Task {
             settled_cv: Condvar::new(),
             listeners: Mutex::new(Vec::new()),
             routed: AtomicBool::new(false),
+            retained: Mutex::new(Vec::new()),
         });
         Task {
             inner,
@@ -281,7 +369,9 @@ impl Task {
     /// Sends the task to the worker (starting the service if needed).
     ///
     /// Inputs naming a shared memory block that no longer exists are refused
-    /// here: the Python worker would stop answering altogether.
+    /// here: the Python worker would stop answering altogether. Never blocks
+    /// on the worker: a request it does not read yet waits in memory. On
+    /// error the task stays INITIAL and gets no event.
     pub fn start(&self) -> Result<()> {
         let mut missing = None;
         for (_, v) in self.inner.inputs.iter() {
@@ -326,9 +416,10 @@ impl Task {
         let result = self
             .inner
             .service
-            .start()
+            .start_worker()
             .and_then(|()| self.inner.service.submit(&self.inner, line));
         if result.is_err() {
+            // Never registered: nothing else can have touched the status.
             lock(&self.inner.state).status = TaskStatus::Initial;
         }
         result
@@ -346,14 +437,29 @@ impl Task {
                 "Task::wait called from a listener or debug callback, where it would deadlock",
             ));
         }
-        if self.status() == TaskStatus::Initial {
-            self.start()?;
-        }
         let deadline = timeout.map(|t| Instant::now() + t);
-        if !self.inner.is_routed() {
-            // Without listeners the response settles the task on whichever
-            // thread reads it: let that be this one.
-            self.inner.service.lead_until_settled(&self.inner, deadline);
+        let (initial, has_listeners) = {
+            let st = lock(&self.inner.state);
+            (
+                st.status == TaskStatus::Initial,
+                !lock(&self.inner.listeners).is_empty(),
+            )
+        };
+        // Without listeners the response settles the task on whichever
+        // thread reads it: let that be this one. The right to read is taken
+        // before the request goes out, so nothing else is woken to read it.
+        let reading =
+            !has_listeners && !self.inner.is_routed() && self.inner.service.claim_reading();
+        if initial {
+            if let Err(e) = self.start() {
+                if reading {
+                    self.inner.service.release_reading();
+                }
+                return Err(e);
+            }
+        }
+        if reading {
+            self.inner.service.read_until_settled(&self.inner, deadline);
         }
         let mut st = lock(&self.inner.state);
         while !st.settled {

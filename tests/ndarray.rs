@@ -313,7 +313,39 @@ task.update('preview', info={'preview': a})
     task.wait(LONG).unwrap();
     let (bytes, name) = seen.lock().unwrap().take().expect("no preview seen");
     assert_eq!(bytes, vec![7, 8, 9]);
-    // The event (and its array) is gone: the worker's block went with it.
+    // The task has ended and nothing holds the array: its block is gone.
+    assert!(eventually(Duration::from_secs(2), || !appose::shm::exists(
+        &name
+    )));
+}
+
+// A block first seen in an UPDATE lives while the task runs: a worker that
+// previews an array and then returns it gives a usable output array.
+#[test]
+fn an_array_previewed_in_an_update_and_then_returned_is_usable() {
+    let svc = python_service();
+    let script = "\
+from appose import NDArray
+a = NDArray('float32', [4])
+a.ndarray()[:] = 7
+task.update('preview', info={'a': a})
+import time
+time.sleep(0.2)
+{'a': a}
+";
+    let task = svc.task(script, None, None).unwrap();
+    task.wait(LONG).unwrap();
+    let Some(Value::NDArray(a)) = task.outputs().get("a").cloned() else {
+        panic!(
+            "not an array: {:?}",
+            task.outputs().get("a").map(Value::to_json)
+        );
+    };
+    let v = unsafe { std::slice::from_raw_parts(a.as_ptr() as *const f32, 4) };
+    assert_eq!(v, &[7.0; 4]);
+    let name = a.shm().name().to_owned();
+    drop(task);
+    drop(a);
     assert!(eventually(Duration::from_secs(2), || !appose::shm::exists(
         &name
     )));

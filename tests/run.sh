@@ -10,8 +10,8 @@ cd "$root"
 
 # The C tests that cargo runs link the shared library, which `cargo test`
 # does not build.
-cargo build
-cargo test
+cargo build --features fault-injection
+cargo test --features fault-injection
 
 build="$root/target/cmake-tests"
 generator=()

@@ -70,6 +70,13 @@ pub enum appose_status {
     APPOSE_STATUS_PANIC = 15,
     /// Something to be created exists already (e.g. a named memory block).
     APPOSE_STATUS_ALREADY_EXISTS = 16,
+    /// The worker has left too many requests unread (it is busy, or no
+    /// longer reads): this one was refused; the bound is in the message.
+    APPOSE_STATUS_BACKLOG_FULL = 17,
+    /// `appose_service_close` ran out of time while a listener was still
+    /// running: the worker is gone, the remaining callbacks run later on
+    /// the dispatcher thread.
+    APPOSE_STATUS_LISTENER_BUSY = 18,
 }
 
 use appose_status::*;
@@ -107,6 +114,8 @@ impl From<Error> for FfiError {
             ErrorKind::TaskCanceled => APPOSE_STATUS_TASK_CANCELED,
             ErrorKind::TaskCrashed => APPOSE_STATUS_TASK_CRASHED,
             ErrorKind::ServiceClosed => APPOSE_STATUS_SERVICE_CLOSED,
+            ErrorKind::Backlog => APPOSE_STATUS_BACKLOG_FULL,
+            ErrorKind::ListenerBusy => APPOSE_STATUS_LISTENER_BUSY,
         };
         FfiError::new(status, e.message())
     }
@@ -292,6 +301,8 @@ pub extern "C" fn appose_status_str(status: c_int) -> *const c_char {
         14 => "APPOSE_STATUS_SERVICE_CLOSED\0",
         15 => "APPOSE_STATUS_PANIC\0",
         16 => "APPOSE_STATUS_ALREADY_EXISTS\0",
+        17 => "APPOSE_STATUS_BACKLOG_FULL\0",
+        18 => "APPOSE_STATUS_LISTENER_BUSY\0",
         _ => "APPOSE_STATUS_UNKNOWN\0",
     };
     s.as_ptr().cast()
@@ -331,7 +342,7 @@ mod tests {
     #[test]
     fn every_status_has_a_name() {
         use std::ffi::CStr;
-        for code in 0..=16 {
+        for code in 0..=18 {
             let name = unsafe { CStr::from_ptr(super::appose_status_str(code)) };
             assert_ne!(name.to_str().unwrap(), "APPOSE_STATUS_UNKNOWN", "{code}");
         }

@@ -1,0 +1,334 @@
+//! The worker process: spawning it in its own process group, the monitor
+//! that sees it exit, killing it.
+//!
+//! The worker runs in its own process group. `kill` signals the whole group,
+//! and when the worker exits whatever is left of its group is killed too, so
+//! a launcher (`pixi run`) or a task's child process cannot outlive it or hold
+//! its pipes open. The group id is only signalled while the worker is not yet
+//! reaped, so it can never name a recycled process.
+//!
+//! The monitor thread waits for the worker to exit, sets the exit latch (every
+//! thread blocked on the worker's pipes wakes), waits until both readers have
+//! handled everything the worker wrote, reaps it, and reports every pending
+//! task CRASHED with the peers' crash report. A panic in the monitor still
+//! ends with the tasks reported and `close` returning.
+
+use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
+
+use super::dispatch::{self, DispatchHost, DispatchQueue};
+use super::reader;
+use super::writer::Writer;
+use super::{ExitLatch, ServiceInner};
+use crate::error::{Error, ErrorKind, Result};
+use crate::lines::LineReader;
+use crate::lock;
+use crate::protocol::{self, Response};
+use crate::task::TaskInner;
+
+/// How long the readers wait for end-of-file after the worker exits (a child
+/// that left the worker's process group may hold the pipes open forever).
+/// Only the wait counts: output that arrives is read and handled in full.
+pub(super) const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+/// How long a worker whose every handle was dropped may take to exit after
+/// its stdin is closed, before it is killed.
+pub(super) const ABANDON_GRACE: Duration = Duration::from_secs(10);
+
+pub(super) struct Process {
+    pub(super) pid: libc::pid_t,
+    pub(super) exited: bool,
+    pub(super) reaped: bool,
+}
+
+/// How the worker ended.
+#[derive(Clone, Debug)]
+pub(super) struct ExitInfo {
+    /// `None` when it could not be learnt (someone else reaped the worker).
+    pub(super) code: Option<i32>,
+    pub(super) crash_message: String,
+}
+
+impl ServiceInner {
+    pub(super) fn start(self: &Arc<Self>) -> Result<()> {
+        let mut setup = lock(&self.setup);
+        if setup.started {
+            return Ok(());
+        }
+        let config = setup.config.clone();
+        if config.argv.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "a worker command needs at least a program",
+            ));
+        }
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair()
+            .map_err(|e| Error::io("cannot make the worker's stdin", e))?;
+        let latch = ExitLatch::new().map_err(|e| Error::io("cannot make an eventfd", e))?;
+        let mut cmd = Command::new(&config.argv[0]);
+        cmd.args(&config.argv[1..])
+            .current_dir(&config.cwd)
+            .stdin(Stdio::from(OwnedFd::from(theirs)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        for (k, v) in &config.env_vars {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let init_file = match &setup.init_script {
+            Some(script) => {
+                let path = write_init_script(script)?;
+                cmd.env("APPOSE_INIT_SCRIPT", &path);
+                Some(path)
+            }
+            None => None,
+        };
+        let mut child = cmd.spawn().map_err(|e| {
+            if let Some(p) = &init_file {
+                let _ = std::fs::remove_file(p);
+            }
+            Error::io(
+                format!(
+                    "cannot start worker {:?} in {}",
+                    config.argv,
+                    config.cwd.display()
+                ),
+                e,
+            )
+        })?;
+        // Our copy of the worker's end is closed by now (`cmd` keeps it until
+        // dropped): drop it so the worker's exit is seen as a closed socket.
+        drop(cmd);
+        let pid = child.id() as libc::pid_t;
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            unreachable!("both output streams were piped");
+        };
+        *lock(&self.process) = Some(Process {
+            pid,
+            exited: false,
+            reaped: false,
+        });
+        let writer = Arc::new(Writer::new(OwnedFd::from(ours)));
+        let _ = self.writer.set(writer.clone());
+        let _ = self.latch.set(latch);
+        setup.started = true;
+        let debug = setup.debug.take();
+        let _ = self.debug_on.set(debug.is_some());
+        drop(setup);
+
+        let queue = Arc::new(DispatchQueue::default());
+        let (drained_tx, drained_rx) = crossbeam_channel::bounded(2);
+        let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+        *lock(&self.dispatcher_done) = Some(done_rx);
+        let name = |what: &str| format!("appose-{}-{what}", self.id);
+        let spawned = (|| -> std::io::Result<()> {
+            *lock(&self.stdout) = Some(LineReader::new(OwnedFd::from(stdout), reader::MAX_LINE)?);
+            let stderr = LineReader::new(OwnedFd::from(stderr), reader::MAX_LINE)?;
+            let host: Arc<dyn DispatchHost> = self.clone();
+            let host = Arc::downgrade(&host);
+            std::thread::Builder::new().name(name("dispatch")).spawn({
+                let queue = queue.clone();
+                move || dispatch::run(&queue, debug, host, done_tx)
+            })?;
+            // Only a queue with a thread behind it takes dispatches.
+            let _ = self.dispatch.set(queue);
+            let me = self.clone();
+            let tx = drained_tx.clone();
+            std::thread::Builder::new()
+                .name(name("stdout"))
+                .spawn(move || me.read_stdout(tx))?;
+            let me = self.clone();
+            std::thread::Builder::new()
+                .name(name("stderr"))
+                .spawn(move || me.read_stderr(stderr, drained_tx))?;
+            let me = self.clone();
+            std::thread::Builder::new()
+                .name(name("stdin"))
+                .spawn(move || {
+                    let fd = me.latch.get().map_or(-1, ExitLatch::raw_fd);
+                    writer.flush_until_closed(fd);
+                })?;
+            let me = self.clone();
+            std::thread::Builder::new()
+                .name(name("monitor"))
+                .spawn(move || me.monitor(child, drained_rx, init_file))?;
+            Ok(())
+        })();
+        if let Err(e) = spawned {
+            // Without its threads the worker is of no use: end it. Whatever
+            // threads did start see the exit and finish.
+            self.kill();
+            return Err(Error::io("cannot start the service's threads", e));
+        }
+        self.debug_service(|| format!("worker started: pid {pid}, argv {:?}", config.argv));
+        Ok(())
+    }
+
+    /// Kills the worker's process group (while the worker is not reaped, so
+    /// the group id cannot name another process).
+    pub(super) fn kill(&self) {
+        if let Some(p) = lock(&self.process).as_ref() {
+            if !p.reaped {
+                // SAFETY: plain syscall; the group id is our unreaped child's pid.
+                unsafe { libc::killpg(p.pid, libc::SIGKILL) };
+            }
+        }
+    }
+
+    fn monitor(self: Arc<Self>, child: Child, drained: Receiver<()>, init: Option<PathBuf>) {
+        let me = self.clone();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            me.watch(child, drained, init)
+        }));
+        let code = match outcome {
+            Ok(code) => code,
+            Err(panic) => {
+                let why = format!(
+                    "the monitor thread panicked: {}",
+                    crate::panic_text(&*panic)
+                );
+                self.fail_internally(why);
+                // Wake every thread on the pipes; the exit is unknown.
+                if let Some(l) = self.latch.get() {
+                    l.set();
+                }
+                if let Some(w) = self.writer.get() {
+                    w.stop();
+                }
+                None
+            }
+        };
+        self.report_exit(code);
+    }
+
+    /// Waits for the worker to exit and its output to be handled; its exit
+    /// code (`None` when someone else reaped it).
+    fn watch(&self, mut child: Child, drained: Receiver<()>, init: Option<PathBuf>) -> Option<i32> {
+        let pid = child.id() as libc::pid_t;
+        let ours = wait_exited_unreaped(pid);
+        if let Some(p) = lock(&self.process).as_mut() {
+            p.exited = true;
+            // Reaped by someone else (a host ignoring SIGCHLD): the pid may
+            // already name another process.
+            p.reaped = !ours;
+        }
+        crate::faults::point(crate::faults::Fault::MonitorPanic);
+        if ours {
+            // Whatever is left of the worker's process group would hold our
+            // pipes open (and is an orphan): end it while the zombie leader
+            // keeps the group id from being recycled.
+            // SAFETY: plain syscall on our own unreaped child's group.
+            unsafe { libc::killpg(pid, libc::SIGKILL) };
+        }
+        // Every thread blocked on the worker's pipes wakes; the readers
+        // drain what is left, waiting at most DRAIN_GRACE for end-of-file.
+        if let Some(l) = self.latch.get() {
+            l.set();
+        }
+        if let Some(q) = self.dispatch.get() {
+            q.lift_backpressure();
+        }
+        self.reading.worker_exited();
+        if let Some(w) = self.writer.get() {
+            w.stop();
+        }
+        // Both readers report, even when they panic (the sender drops).
+        for _ in 0..2 {
+            let _ = drained.recv();
+        }
+        let code = {
+            let mut process = lock(&self.process);
+            let status = if ours { child.wait().ok() } else { None };
+            if let Some(p) = process.as_mut() {
+                p.reaped = true;
+            }
+            status.map(|s| s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0)))
+        };
+        if let Some(p) = init {
+            // The worker deletes it after running it; not if it died first.
+            let _ = std::fs::remove_file(p);
+        }
+        code
+    }
+
+    /// Records the exit and reports every pending task CRASHED.
+    fn report_exit(&self, code: Option<i32>) {
+        let shown = code.unwrap_or(-1);
+        self.debug_service(|| match code {
+            Some(c) => format!("<worker process terminated with exit code {c}>"),
+            None => "<worker process terminated; its exit code is unknown>".to_owned(),
+        });
+        let mut message =
+            protocol::crash_message(shown, &lock(&self.invalid_lines), &lock(&self.error_lines));
+        if let Some(why) = lock(&self.internal_failure).as_ref() {
+            message.push_str(&format!("\n[libappose]\n{why}\n"));
+        }
+        let orphans: Vec<Arc<TaskInner>> = {
+            let mut pending = lock(&self.pending);
+            pending.exit = Some(ExitInfo {
+                code,
+                crash_message: message.clone(),
+            });
+            pending.tasks.drain().map(|(_, t)| t).collect()
+        };
+        if !orphans.is_empty() {
+            let n = orphans.len();
+            self.debug_service(|| format!("<worker process terminated with {n} pending task(s)>"));
+        }
+        for t in orphans {
+            t.deliver(Response::crash(&t.id, message.clone()));
+        }
+        lock(&self.pending).monitor_done = true;
+        self.pending_cv.notify_all();
+    }
+}
+
+/// Writes the init script to a temp file only its owner can read (0600).
+fn write_init_script(script: &str) -> Result<PathBuf> {
+    let mut file = tempfile::Builder::new()
+        .prefix("appose-init-")
+        .suffix(".txt")
+        .tempfile()
+        .map_err(|e| Error::io("cannot create the init script file", e))?;
+    file.write_all(script.as_bytes())
+        .map_err(|e| Error::io("cannot write the init script file", e))?;
+    let (_, path) = file
+        .keep()
+        .map_err(|e| Error::io("cannot keep the init script file", e.error))?;
+    Ok(path)
+}
+
+/// Blocks until `pid` has exited, leaving it a zombie (not reaped). False
+/// when it was reaped by someone else (a host that ignores SIGCHLD or reaps
+/// every child itself).
+fn wait_exited_unreaped(pid: libc::pid_t) -> bool {
+    loop {
+        // SAFETY: zeroed siginfo_t is a valid out-buffer for waitid.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: plain syscall with a valid pointer.
+        let rc = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if rc == 0 {
+            return true;
+        }
+        if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return false;
+        }
+    }
+}
