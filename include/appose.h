@@ -478,13 +478,19 @@ enum appose_status appose_builder_build(struct appose_builder *builder,
 enum appose_status appose_builder_install_tool(struct appose_builder *builder, char **path_out);
 
 /**
- * Deletes the environment's directory, then builds it.
+ * Deletes the environment's directory (as `appose_builder_delete`), then
+ * builds it.
  */
 enum appose_status appose_builder_rebuild(struct appose_builder *builder,
                                           struct appose_env **env_out);
 
 /**
- * Deletes the environment's directory.
+ * Deletes the environment's directory, if it exists. Only a directory that
+ * is an environment (it has `appose.json`, `.pixi/`, `pixi.toml`,
+ * `conda-meta/`, `pyvenv.cfg` or `.venv/pyvenv.cfg`) or is empty is
+ * deleted, and never `/`, the current directory, `HOME`, the envs root or a
+ * directory holding one of them: `APPOSE_STATUS_INVALID_ARGUMENT` says why.
+ * A symlink is judged by its target, whose contents are deleted.
  */
 enum appose_status appose_builder_delete(struct appose_builder *builder);
 
