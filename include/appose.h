@@ -597,6 +597,7 @@ size_t appose_dtype_size(int dtype);
 /**
  * A new array of `dtype` (an appose_dtype) and `shape` (`ndim` extents,
  * listed in `order`), in a new owned block. Free with `appose_ndarray_free`.
+ * `ndim` 0 (`shape` may be NULL) makes a 0-d array of one element.
  */
 enum appose_status appose_ndarray_new(int dtype,
                                       const size_t *shape,
@@ -628,6 +629,8 @@ enum appose_status appose_ndarray_ndim(const struct appose_ndarray *ndarray, siz
 /**
  * Copies the shape, listed in `order`, into `shape_out`, which has room for
  * `capacity` extents (at least ndim, else `APPOSE_STATUS_INVALID_ARGUMENT`).
+ * A 0-d array (one element, numpy's shape `()`) has no extents to copy:
+ * `shape_out` may then be NULL, as `shape` may be for `appose_ndarray_new`.
  */
 enum appose_status appose_ndarray_shape(const struct appose_ndarray *ndarray,
                                         int order,
