@@ -489,13 +489,19 @@ enum appose_status appose_builder_build(struct appose_builder *builder,
 enum appose_status appose_builder_install_tool(struct appose_builder *builder, char **path_out);
 
 /**
- * Deletes the environment's directory, then builds it.
+ * Deletes the environment's directory (as `appose_builder_delete`), then
+ * builds it.
  */
 enum appose_status appose_builder_rebuild(struct appose_builder *builder,
                                           struct appose_env **env_out);
 
 /**
- * Deletes the environment's directory.
+ * Deletes the environment's directory, if it exists. Only a directory that
+ * is an environment (it has `appose.json`, `.pixi/`, `pixi.toml`,
+ * `conda-meta/`, `pyvenv.cfg` or `.venv/pyvenv.cfg`) or is empty is
+ * deleted, and never `/`, the current directory, `HOME`, the envs root or a
+ * directory holding one of them: `APPOSE_STATUS_INVALID_ARGUMENT` says why.
+ * A symlink is judged by its target, whose contents are deleted.
  */
 enum appose_status appose_builder_delete(struct appose_builder *builder);
 
@@ -602,6 +608,7 @@ size_t appose_dtype_size(int dtype);
 /**
  * A new array of `dtype` (an appose_dtype) and `shape` (`ndim` extents,
  * listed in `order`), in a new owned block. Free with `appose_ndarray_free`.
+ * `ndim` 0 (`shape` may be NULL) makes a 0-d array of one element.
  */
 enum appose_status appose_ndarray_new(int dtype,
                                       const size_t *shape,
@@ -633,6 +640,8 @@ enum appose_status appose_ndarray_ndim(const struct appose_ndarray *ndarray, siz
 /**
  * Copies the shape, listed in `order`, into `shape_out`, which has room for
  * `capacity` extents (at least ndim, else `APPOSE_STATUS_INVALID_ARGUMENT`).
+ * A 0-d array (one element, numpy's shape `()`) has no extents to copy:
+ * `shape_out` may then be NULL, as `shape` may be for `appose_ndarray_new`.
  */
 enum appose_status appose_ndarray_shape(const struct appose_ndarray *ndarray,
                                         int order,

@@ -539,3 +539,234 @@ fn real_pixi_and_micromamba_when_present() {
         assert_eq!(run_task(&env, "6 * 7"), Value::from(42i64));
     }
 }
+
+/// A user's directory: one file that must survive whatever the builder does.
+fn user_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("thesis.txt"), "years of work").unwrap();
+    dir
+}
+
+fn survives(dir: &Path) {
+    assert_eq!(
+        std::fs::read_to_string(dir.join("thesis.txt")).unwrap(),
+        "years of work",
+        "the user's file in {} is gone",
+        dir.display()
+    );
+}
+
+/// `rebuild`, `delete`, and the mamba and pixi builders starting over, on a
+/// directory that is not an environment: refused, with the reason, and the
+/// user's file is still there.
+#[test]
+fn a_directory_that_is_not_an_environment_is_never_deleted() {
+    let root = tempfile::tempdir().unwrap();
+    micromamba_standin(root.path());
+    pixi_standin(root.path());
+    let user = user_dir();
+    // Its real path, so that the message names it as given.
+    let user_path = user.path().canonicalize().unwrap();
+    let refused = |e: appose::Error, verb: &str| {
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        let msg = e.message();
+        assert!(
+            msg.starts_with(&format!("refusing to {verb} {}: ", user_path.display())),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("it is not an environment (no appose.json, ")
+                && msg.contains("conda-meta/")
+                && msg.contains("pyvenv.cfg")
+                && msg.ends_with(") and not empty"),
+            "{msg}"
+        );
+    };
+
+    let mut b = Builder::new(BuilderKind::Uv);
+    b.envs_root(root.path())
+        .base(&user_path)
+        .content("appose\n");
+    refused(b.delete().unwrap_err(), "delete");
+    survives(user.path());
+    refused(b.rebuild().unwrap_err(), "delete");
+    survives(user.path());
+
+    // The mamba builder clears a directory it is to build afresh.
+    let mut b = Builder::new(BuilderKind::Mamba);
+    b.envs_root(root.path())
+        .base(&user_path)
+        .content("name: x\ndependencies:\n  - python\n");
+    refused(b.build().unwrap_err(), "clear");
+    survives(user.path());
+
+    // So does the pixi builder, given packages rather than a manifest.
+    let mut b = Builder::new(BuilderKind::Pixi);
+    b.envs_root(root.path())
+        .base(&user_path)
+        .conda("python")
+        .pypi("appose");
+    refused(b.build().unwrap_err(), "clear");
+    survives(user.path());
+    assert!(
+        calls(root.path()).is_empty(),
+        "no tool ran: {:?}",
+        calls(root.path())
+    );
+}
+
+/// What is an environment (or empty) is deleted, as before; a missing
+/// directory is nothing to delete; a rebuild starts from nothing.
+#[test]
+fn environments_and_empty_directories_are_deleted() {
+    let root = tempfile::tempdir().unwrap();
+    let delete = |dir: &Path| {
+        let mut b = Builder::new(BuilderKind::Uv);
+        b.envs_root(root.path()).base(dir);
+        b.delete()
+    };
+    for marker in [
+        "appose.json",
+        "pyvenv.cfg",
+        "conda-meta/",
+        ".pixi/",
+        "pixi.toml",
+    ] {
+        let dir = root.path().join("env");
+        std::fs::create_dir_all(dir.join("lib/site-packages")).unwrap();
+        std::fs::write(dir.join("lib/site-packages/mod.py"), "").unwrap();
+        match marker.strip_suffix('/') {
+            Some(d) => std::fs::create_dir(dir.join(d)).unwrap(),
+            None => std::fs::write(dir.join(marker), "{}").unwrap(),
+        }
+        delete(&dir).unwrap_or_else(|e| panic!("{marker}: {e}"));
+        assert!(!dir.exists(), "an environment with {marker} survived");
+    }
+    let empty = root.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    delete(&empty).unwrap();
+    assert!(!empty.exists());
+    delete(&root.path().join("never-made")).unwrap();
+
+    // rebuild: a real uv venv, something stray put in it, built again.
+    let root = uv_root();
+    let dir = root.path().join("venv");
+    let mut b = Builder::new(BuilderKind::Uv);
+    b.envs_root(root.path()).base(&dir);
+    b.build().unwrap();
+    std::fs::write(dir.join("stray.txt"), "").unwrap();
+    let env = b.rebuild().unwrap();
+    assert!(
+        !dir.join("stray.txt").exists(),
+        "rebuild kept the old directory"
+    );
+    assert!(dir.join("pyvenv.cfg").is_file() && dir.join("appose.json").is_file());
+    assert_eq!(env.bin_paths(), &[dir.join("bin")]);
+}
+
+/// A base that is a symlink is judged by what it leads to: a link to a
+/// user's directory is refused (and kept), a link to an environment empties
+/// the environment and keeps the link and its target directory, so the
+/// rebuild goes where the link says.
+#[test]
+fn a_symlink_base_is_judged_by_its_target() {
+    let root = tempfile::tempdir().unwrap();
+    let user = user_dir();
+    let link = root.path().join("link");
+    std::os::unix::fs::symlink(user.path(), &link).unwrap();
+    let mut b = Builder::new(BuilderKind::Uv);
+    b.envs_root(root.path()).base(&link);
+    let e = b.delete().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(
+        e.message().starts_with(&format!(
+            "refusing to delete {} (a link to {}): it is not an environment",
+            link.display(),
+            user.path().canonicalize().unwrap().display()
+        )),
+        "{e}"
+    );
+    survives(user.path());
+    assert!(link.is_symlink());
+
+    let env = root.path().join("real-env");
+    std::fs::create_dir_all(env.join("bin")).unwrap();
+    std::fs::write(env.join("appose.json"), "{}").unwrap();
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink(&env, &link).unwrap();
+    b.delete().unwrap();
+    assert!(link.is_symlink() && env.is_dir());
+    assert_eq!(std::fs::read_dir(&env).unwrap().count(), 0);
+}
+
+/// `base(".")`, `base("..")` and `base($HOME)` in a process whose current
+/// directory and `HOME` are scratch directories (changing them here would
+/// affect the other tests of this binary): each refused, nothing deleted.
+/// `/` and the real home are only ever checked by the unit tests.
+#[test]
+fn the_current_directory_home_and_their_ancestors_are_refused() {
+    const CHILD: &str = "APPOSE_TEST_DELETE_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        // The child: try each base given, report what happened.
+        let root = tempfile::tempdir().unwrap();
+        for base in std::env::var(CHILD).unwrap().split('|') {
+            let mut b = Builder::new(BuilderKind::Uv);
+            b.envs_root(root.path()).base(base);
+            match b.delete() {
+                Ok(()) => println!("RESULT {base} => deleted"),
+                Err(e) => println!("RESULT {base} => {:?}: {}", e.kind(), e.message()),
+            }
+        }
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp_path = tmp.path().canonicalize().unwrap();
+    let cwd = tmp_path.join("work/here");
+    let home = tmp_path.join("home");
+    for dir in [&cwd, &home] {
+        std::fs::create_dir_all(dir).unwrap();
+        // Environments by their looks, so only the location guards them.
+        std::fs::write(dir.join("appose.json"), "{}").unwrap();
+        std::fs::write(dir.join("thesis.txt"), "years of work").unwrap();
+    }
+    let (tmp_s, cwd_s, home_s) = (
+        tmp_path.to_str().unwrap(),
+        cwd.to_str().unwrap(),
+        home.to_str().unwrap(),
+    );
+    let bases = [".", "..", "../here", home_s, &format!("{home_s}/..")];
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "the_current_directory_home_and_their_ancestors_are_refused",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, bases.join("|"))
+        .env("HOME", &home)
+        .current_dir(&cwd)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<&str> = stdout
+        .lines()
+        // The test harness may print its own text before ours on a line.
+        .filter_map(|l| l.split_once("RESULT ").map(|(_, r)| r))
+        .collect();
+    let refused = "InvalidArgument: refusing to delete";
+    let expect = [
+        format!(". => {refused} . ({cwd_s}): it is the current directory"),
+        format!(".. => {refused} .. ({tmp_s}/work): it holds the current directory ({cwd_s})"),
+        format!("../here => {refused} ../here ({cwd_s}): it is the current directory"),
+        format!("{home_s} => {refused} {home_s}: it is the home directory"),
+        format!("{home_s}/.. => {refused} {home_s}/.. ({tmp_s}): it holds the current directory ({cwd_s})"),
+    ];
+    assert_eq!(results, expect, "{stdout}");
+    survives(&cwd);
+    survives(&home);
+}

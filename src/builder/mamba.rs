@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::{absolute, refuse, refuse_foreign, tool, write_file, Builder, BuilderKind, Scheme};
 use crate::environment::Environment;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 pub(super) fn build(b: &mut Builder) -> Result<Environment> {
     let dir = b.env_dir()?;
@@ -35,10 +35,8 @@ pub(super) fn build(b: &mut Builder) -> Result<Environment> {
     if b.is_up_to_date(&dir, BuilderKind::Mamba) {
         return environment(b, &abs);
     }
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)
-            .map_err(|e| Error::io(format!("cannot clear {}", dir.display()), e))?;
-    }
+    // Start afresh, as the peers do, but only over an environment.
+    b.remove_dir(&dir, "clear")?;
     let dir_s = abs.to_string_lossy().into_owned();
     mm.run(
         &["create", "--prefix", &dir_s, "-y", "--no-rc"],

@@ -14,6 +14,7 @@
 mod download;
 mod mamba;
 mod pixi;
+mod remove;
 pub mod scheme;
 pub mod tool;
 mod uv;
@@ -443,7 +444,12 @@ impl Builder {
         self.build()
     }
 
-    /// Deletes the environment directory (if it exists).
+    /// Deletes the environment directory (if it exists). Only a directory
+    /// that is an environment (`appose.json`, or a layout [`wrap`]
+    /// recognizes) or is empty is deleted, and never `/`, the current
+    /// directory, `HOME`, the envs root or a directory holding one of them;
+    /// a symlink is judged by its target, whose contents go while the link
+    /// and the directory stay.
     pub fn delete(&self) -> Result<()> {
         if self.kind == BuilderKind::Custom {
             return Err(Error::new(
@@ -451,12 +457,13 @@ impl Builder {
                 "a custom environment is not the builder's to delete",
             ));
         }
-        let dir = self.env_dir()?;
-        match std::fs::remove_dir_all(&dir) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io(format!("cannot delete {}", dir.display()), e)),
-        }
+        self.remove_dir(&self.env_dir()?, "delete")
+    }
+
+    /// Removes an environment directory, as [`Builder::delete`] tells
+    /// which; `verb` names the act in errors.
+    fn remove_dir(&self, dir: &Path, verb: &str) -> Result<()> {
+        remove::remove(dir, verb, &remove::protected(&self.root()))
     }
 
     fn build_custom(&mut self) -> Result<Environment> {
@@ -552,23 +559,21 @@ impl Builder {
 }
 
 /// Refuses to build `kind` into a directory another tool manages (as the
-/// peers do): pixi's `.pixi/`, conda's `conda-meta/`, a venv's `pyvenv.cfg`.
+/// peers do): a layout [`detect`] gives another kind.
 fn refuse_foreign(dir: &Path, kind: BuilderKind) -> Result<()> {
-    let managed = if dir.join(".pixi").is_dir() {
-        Some((BuilderKind::Pixi, "pixi"))
-    } else if dir.join("conda-meta").is_dir() {
-        Some((BuilderKind::Mamba, "conda/mamba"))
-    } else if dir.join("pyvenv.cfg").exists() {
-        Some((BuilderKind::Uv, "uv/venv"))
-    } else {
-        None
-    };
-    match managed {
-        Some((owner, name)) if owner != kind => Err(refuse(format!(
-            "cannot use the {} builder: {} is managed by {name}",
-            kind.name(),
-            dir.display()
-        ))),
+    match layout(dir) {
+        Some((marker, owner)) if owner != kind => {
+            let name = match owner {
+                BuilderKind::Pixi => "pixi",
+                BuilderKind::Mamba => "conda/mamba",
+                _ => "uv/venv",
+            };
+            Err(refuse(format!(
+                "cannot use the {} builder: {} is managed by {name} (it has {marker})",
+                kind.name(),
+                dir.display()
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -581,17 +586,36 @@ fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).map_err(|e| Error::io(format!("cannot resolve {}", p.display()), e))
 }
 
+/// The layouts that make a directory an environment of a kind, as the peers
+/// tell them, in their order: a path in the directory, whether it is a
+/// directory (else a file), and the kind. [`detect`] (so `wrap`), the
+/// foreign-directory check and [`Builder::delete`] all go by this table.
+const LAYOUTS: [(&str, bool, BuilderKind); 5] = [
+    (".pixi", true, BuilderKind::Pixi),
+    ("pixi.toml", false, BuilderKind::Pixi),
+    ("conda-meta", true, BuilderKind::Mamba),
+    ("pyvenv.cfg", false, BuilderKind::Uv),
+    (".venv/pyvenv.cfg", false, BuilderKind::Uv),
+];
+
+/// The first layout `dir` has: its marker and kind.
+fn layout(dir: &Path) -> Option<(&'static str, BuilderKind)> {
+    LAYOUTS
+        .iter()
+        .find(|(path, is_dir, _)| {
+            let p = dir.join(path);
+            if *is_dir {
+                p.is_dir()
+            } else {
+                p.is_file()
+            }
+        })
+        .map(|&(path, _, kind)| (path, kind))
+}
+
 /// What an existing directory is, as the peers tell it.
 pub fn detect(dir: &Path) -> BuilderKind {
-    if dir.join(".pixi").is_dir() || dir.join("pixi.toml").is_file() {
-        BuilderKind::Pixi
-    } else if dir.join("conda-meta").is_dir() {
-        BuilderKind::Mamba
-    } else if dir.join("pyvenv.cfg").is_file() || dir.join(".venv/pyvenv.cfg").is_file() {
-        BuilderKind::Uv
-    } else {
-        BuilderKind::Custom
-    }
+    layout(dir).map_or(BuilderKind::Custom, |(_, kind)| kind)
 }
 
 /// An existing environment directory as it is, without package work: pixi
@@ -686,5 +710,29 @@ mod tests {
         assert_eq!(detect(d.path()), BuilderKind::Mamba);
         std::fs::write(d.path().join("pixi.toml"), "").unwrap();
         assert_eq!(detect(d.path()), BuilderKind::Pixi);
+    }
+
+    #[test]
+    fn builders_refuse_a_directory_another_tool_manages() {
+        let d = tempfile::tempdir().unwrap();
+        assert!(refuse_foreign(d.path(), BuilderKind::Uv).is_ok());
+        std::fs::create_dir_all(d.path().join(".venv")).unwrap();
+        std::fs::write(d.path().join(".venv/pyvenv.cfg"), "").unwrap();
+        assert!(refuse_foreign(d.path(), BuilderKind::Uv).is_ok());
+        assert_eq!(
+            refuse_foreign(d.path(), BuilderKind::Pixi)
+                .unwrap_err()
+                .message(),
+            format!(
+                "cannot use the pixi builder: {} is managed by uv/venv (it has .venv/pyvenv.cfg)",
+                d.path().display()
+            )
+        );
+        std::fs::write(d.path().join("pixi.toml"), "").unwrap();
+        assert!(refuse_foreign(d.path(), BuilderKind::Pixi).is_ok());
+        assert!(refuse_foreign(d.path(), BuilderKind::Mamba)
+            .unwrap_err()
+            .message()
+            .ends_with("is managed by pixi (it has pixi.toml)"));
     }
 }

@@ -223,10 +223,9 @@ pub(super) fn build(b: &mut Builder) -> Result<Environment> {
             }
         }
         _ => {
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir)
-                    .map_err(|e| Error::io(format!("cannot clear {}", dir.display()), e))?;
-            }
+            // Packages accumulate in a manifest: start afresh, as the
+            // peers do, but only over an environment.
+            b.remove_dir(&dir, "clear")?;
             std::fs::create_dir_all(&dir)
                 .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
             pixi.run(&["init", &dir_s], None, &mut b.listeners)?;

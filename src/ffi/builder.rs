@@ -400,7 +400,8 @@ pub unsafe extern "C" fn appose_builder_install_tool(
     })
 }
 
-/// Deletes the environment's directory, then builds it.
+/// Deletes the environment's directory (as `appose_builder_delete`), then
+/// builds it.
 #[no_mangle]
 pub unsafe extern "C" fn appose_builder_rebuild(
     builder: *mut appose_builder,
@@ -409,7 +410,12 @@ pub unsafe extern "C" fn appose_builder_rebuild(
     guard(|| build_with(builder, env_out, Builder::rebuild))
 }
 
-/// Deletes the environment's directory.
+/// Deletes the environment's directory, if it exists. Only a directory that
+/// is an environment (it has `appose.json`, `.pixi/`, `pixi.toml`,
+/// `conda-meta/`, `pyvenv.cfg` or `.venv/pyvenv.cfg`) or is empty is
+/// deleted, and never `/`, the current directory, `HOME`, the envs root or a
+/// directory holding one of them: `APPOSE_STATUS_INVALID_ARGUMENT` says why.
+/// A symlink is judged by its target, whose contents are deleted.
 #[no_mangle]
 pub extern "C" fn appose_builder_delete(builder: *mut appose_builder) -> appose_status {
     guard(|| {

@@ -129,6 +129,7 @@ pub extern "C" fn appose_dtype_size(dtype: c_int) -> usize {
 
 /// A new array of `dtype` (an appose_dtype) and `shape` (`ndim` extents,
 /// listed in `order`), in a new owned block. Free with `appose_ndarray_free`.
+/// `ndim` 0 (`shape` may be NULL) makes a 0-d array of one element.
 #[no_mangle]
 pub unsafe extern "C" fn appose_ndarray_new(
     dtype: c_int,
@@ -199,6 +200,8 @@ pub unsafe extern "C" fn appose_ndarray_ndim(
 
 /// Copies the shape, listed in `order`, into `shape_out`, which has room for
 /// `capacity` extents (at least ndim, else `APPOSE_STATUS_INVALID_ARGUMENT`).
+/// A 0-d array (one element, numpy's shape `()`) has no extents to copy:
+/// `shape_out` may then be NULL, as `shape` may be for `appose_ndarray_new`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_ndarray_shape(
     ndarray: *const appose_ndarray,
@@ -209,8 +212,11 @@ pub unsafe extern "C" fn appose_ndarray_shape(
     guard(|| {
         let a = handle::get(ndarray)?;
         let order = order_from(order)?;
-        check_out(shape_out, "shape_out")?;
         let shape = a.shape_in(order);
+        if shape.is_empty() {
+            return Ok(());
+        }
+        check_out(shape_out, "shape_out")?;
         if capacity < shape.len() {
             return Err(FfiError::new(
                 appose_status::APPOSE_STATUS_INVALID_ARGUMENT,

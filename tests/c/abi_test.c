@@ -1,7 +1,8 @@
 /*
  * The C ABI from C: a real task with a listener, and the error paths (NULL
  * arguments, invalid UTF-8, bad JSON, freed handles, userdata released once,
- * blocking calls refused inside a callback).
+ * blocking calls refused inside a callback, a builder refusing to delete a
+ * directory that is not an environment).
  *
  * Usage: abi_test PYTHON_ENV_DIR
  */
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "appose.h"
 
@@ -253,6 +256,57 @@ static void test_builder(const char *env_dir) {
   CHECK_STATUS(appose_builder_free(b), APPOSE_STATUS_INVALID_HANDLE);
 }
 
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f != NULL) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+static int exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+/* delete and rebuild on a user's directory: refused with the reason, the
+ * file kept; on an environment (appose.json): deleted. */
+static void test_builder_delete(void) {
+  char dir[] = "/tmp/appose-abi-XXXXXXXX";
+  char file[sizeof dir + 16], state[sizeof dir + 16];
+  appose_builder *b = NULL;
+  appose_env *env = NULL;
+  CHECK(mkdtemp(dir) != NULL);
+  snprintf(file, sizeof file, "%s/notes.txt", dir);
+  snprintf(state, sizeof state, "%s/appose.json", dir);
+  write_text(file, "mine");
+
+  OK(appose_builder_new("uv", &b));
+  OK(appose_builder_base(b, dir));
+  /* Nothing is fetched into the real envs root should the refusal fail. */
+  OK(appose_builder_envs_root(b, "/nonexistent/appose-envs"));
+  OK(appose_builder_tool_mirror(b, "http://127.0.0.1:9"));
+  CHECK_STATUS(appose_builder_delete(b), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK(strstr(appose_last_error(), "refusing to delete /tmp/appose-abi-") != NULL);
+  CHECK(strstr(appose_last_error(), ": it is not an environment (no appose.json, ") != NULL);
+  CHECK(exists(file));
+  CHECK_STATUS(appose_builder_rebuild(b, &env), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK(env == NULL);
+  CHECK(strstr(appose_last_error(), "not an environment") != NULL);
+  CHECK(exists(file));
+
+  write_text(state, "{}");
+  OK(appose_builder_delete(b));
+  CHECK(!exists(dir));
+  OK(appose_builder_free(b));
+  if (exists(dir)) { /* only after a failure above */
+    unlink(file);
+    unlink(state);
+    rmdir(dir);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s PYTHON_ENV_DIR\n", argv[0]);
@@ -261,6 +315,7 @@ int main(int argc, char **argv) {
   test_error_paths();
   test_task(argv[1]);
   test_builder(argv[1]);
+  test_builder_delete();
   if (failures == 0)
     printf("abi_test: all checks passed\n");
   return failures == 0 ? 0 : 1;

@@ -1,11 +1,13 @@
 /*
  * Arrays through the C ABI: allocate an ndarray, fill it, run a numpy task on
- * it in place, read the worker's own output array back; plus the error
+ * it in place, read the worker's own output array back; a 0-d array (one
+ * element, no shape) both ways; plus the error
  * paths of blocks, arrays and maps. On exit it leaves one owned block
  * unfreed and prints its name: the runner checks the library removed it.
  *
  * Usage: ndarray_test PYTHON_ENV_DIR
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +127,66 @@ static void test_numpy_task(const char *env_dir) {
   OK(appose_ndarray_free(image));
 }
 
+/* A 0-d array: no extents (shape may be NULL), one element, as numpy's
+ * shape (); the worker writes it in place and returns one of its own. */
+static void test_scalar(const char *env_dir) {
+  appose_env *env = NULL;
+  appose_service *python = NULL;
+  appose_task *task = NULL;
+  appose_ndarray *a = NULL, *out = NULL;
+  appose_map *inputs = NULL, *outputs = NULL;
+  size_t ndim = 99, nbytes = 0;
+  void *p = NULL;
+  char *text = NULL;
+
+  OK(appose_ndarray_new(APPOSE_DTYPE_FLOAT64, NULL, 0, APPOSE_ORDER_C, &a));
+  OK(appose_ndarray_ndim(a, &ndim));
+  CHECK(ndim == 0);
+  OK(appose_ndarray_shape(a, APPOSE_ORDER_C, NULL, 0));
+  OK(appose_ndarray_shape(a, APPOSE_ORDER_F, NULL, 0));
+  OK(appose_ndarray_byte_length(a, &nbytes));
+  CHECK(nbytes == 8);
+  OK(appose_ndarray_data(a, &p));
+  double *x = p;
+  *x = 2.5;
+
+  OK(appose_env_wrap(env_dir, &env));
+  OK(appose_env_python(env, &python));
+  OK(appose_map_new(&inputs));
+  OK(appose_map_put_ndarray(inputs, "x", a));
+  OK(appose_map_to_json(inputs, &text));
+  CHECK(strstr(text, "\"dtype\":\"float64\",\"shape\":[],") != NULL);
+  appose_string_free(text);
+  OK(appose_service_task_map(python,
+                             "from appose import NDArray\n"
+                             "v = x.ndarray()\n"
+                             "out = NDArray('int32', [])\n"
+                             "out.ndarray()[()] = int(v * 4)\n"
+                             "v[()] = v * 2\n"
+                             "{'shape': list(v.shape), 'out': out}",
+                             inputs, NULL, &task));
+  OK(appose_task_wait(task, 120000));
+  CHECK(*x == 5.0);
+  OK(appose_task_outputs(task, &outputs));
+  OK(appose_map_get_json(outputs, "shape", &text));
+  CHECK(strcmp(text, "[]") == 0);
+  appose_string_free(text);
+  OK(appose_map_get_ndarray(outputs, "out", &out));
+  OK(appose_ndarray_ndim(out, &ndim));
+  CHECK(ndim == 0);
+  OK(appose_ndarray_data(out, &p));
+  CHECK(*(const int32_t *)p == 10);
+
+  OK(appose_ndarray_free(out));
+  OK(appose_map_free(outputs));
+  OK(appose_map_free(inputs));
+  OK(appose_task_free(task));
+  OK(appose_service_close(python, 30000, NULL));
+  OK(appose_service_free(python));
+  OK(appose_env_free(env));
+  OK(appose_ndarray_free(a));
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s PYTHON_ENV_DIR\n", argv[0]);
@@ -132,6 +194,7 @@ int main(int argc, char **argv) {
   }
   test_errors();
   test_numpy_task(argv[1]);
+  test_scalar(argv[1]);
 
   /* Owned and never freed: the library unlinks it at exit. */
   appose_shm *leftover = NULL;

@@ -129,3 +129,36 @@ TEST(NDArray, BlocksAndMapsRefuseBadUse) {
   EXPECT_THROW(m.get_ndarray("n"), appose::Error);
   EXPECT_EQ(m.get_shm("block").name(), shm.name());
 }
+
+TEST(NDArray, AZeroDimensionalArrayHoldsOneElementBothWays) {
+  appose::NDArray a(appose::DType::Float64, {});
+  EXPECT_EQ(a.ndim(), 0u);
+  EXPECT_TRUE(a.shape().empty());
+  EXPECT_TRUE(a.shape(appose::Order::F).empty());
+  EXPECT_TRUE(a.strides().empty());
+  EXPECT_EQ(a.size(), 1u);
+  EXPECT_EQ(a.byte_length(), 8u);
+  a.data<double>()[0] = 2.5;
+  appose::Map inputs;
+  inputs.put("x", a);
+  EXPECT_NE(inputs.to_json().find(R"("dtype":"float64","shape":[],)"), std::string::npos);
+
+  auto svc = python();
+  auto task = svc.task(
+      "from appose import NDArray\n"
+      "v = x.ndarray()\n"
+      "out = NDArray('int32', [])\n"
+      "out.ndarray()[()] = int(v * 4)\n"
+      "v[()] = v * 2\n"
+      "{'shape': list(v.shape), 'out': out}",
+      inputs);
+  task.wait();
+  EXPECT_EQ(a.data<double>()[0], 5.0);  // numpy's () array over our element
+  auto outputs = task.outputs();
+  EXPECT_EQ(outputs.get_json("shape"), "[]");
+  auto out = outputs.get_ndarray("out");
+  EXPECT_EQ(out.ndim(), 0u);
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ(out.data<int32_t>()[0], 10);
+  EXPECT_EQ(svc.close(10s), 0);
+}

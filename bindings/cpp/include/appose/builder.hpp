@@ -16,6 +16,7 @@ namespace appose {
 /// Builds (or reuses) an environment: "uv", "pixi", "mamba", "custom", or
 /// "dynamic" (picks one from the content). Callbacks run on the thread
 /// calling `build`; an exception they throw is rethrown by `build`.
+/// Move-only; a moved-from builder throws `Error` from every method.
 class Builder {
  public:
   using Progress = std::function<void(const std::string& title, uint64_t current, uint64_t maximum)>;
@@ -54,9 +55,10 @@ class Builder {
 
   Builder& on_progress(Progress fn) {
     using Box = detail::Boxed<Progress>;
+    appose_builder* h = h_.get();  // first: a moved-from builder throws before the box exists
     auto* box = new Box{std::move(fn), errors_};
     register_box(box, appose_builder_on_progress(
-                          h_.get(),
+                          h,
                           [](void* ud, const char* title, uint64_t cur, uint64_t max) noexcept {
                             Box::invoke(ud, std::string(title), cur, max);
                           },
@@ -70,6 +72,10 @@ class Builder {
   Environment build() { return finish(appose_builder_build); }
   /// Deletes the environment, then builds it.
   Environment rebuild() { return finish(appose_builder_rebuild); }
+  /// Deletes the environment's directory, if it exists. Only an environment
+  /// (appose.json, .pixi/, pixi.toml, conda-meta/, pyvenv.cfg or
+  /// .venv/pyvenv.cfg) or an empty directory is deleted, and never /, the
+  /// current directory, HOME, the envs root or a directory holding one.
   void remove() { detail::check(appose_builder_delete(h_.get())); }
   /// Installs the builder's tool into the envs root; returns its path.
   std::string install_tool() {
@@ -80,7 +86,7 @@ class Builder {
     return detail::take(s);
   }
 
-  appose_builder* capi() const noexcept { return h_.get(); }
+  appose_builder* capi() const { return h_.get(); }
 
  private:
   using Handle = detail::Owned<appose_builder, appose_builder_free>;
@@ -100,9 +106,10 @@ class Builder {
   }
   Builder& lines(Lines fn, LineSetter setter) {
     using Box = detail::Boxed<Lines>;
+    appose_builder* h = h_.get();  // first: a moved-from builder throws before the box exists
     auto* box = new Box{std::move(fn), errors_};
     register_box(box, setter(
-                          h_.get(), [](void* ud, const char* line) noexcept { Box::invoke(ud, std::string(line)); },
+                          h, [](void* ud, const char* line) noexcept { Box::invoke(ud, std::string(line)); },
                           box, &Box::destroy));
     return *this;
   }

@@ -11,7 +11,8 @@
 
 namespace appose {
 
-/// Where a worker runs and how it is launched.
+/// Where a worker runs and how it is launched. Move-only; a moved-from (or
+/// released) environment throws `Error` from every method.
 class Environment {
  public:
   /// Executables on PATH, based in the current directory.
@@ -70,8 +71,8 @@ class Environment {
     return Service(p);
   }
 
-  appose_env* capi() const noexcept { return h_.get(); }
-  appose_env* release() noexcept { return h_.release(); }
+  appose_env* capi() const { return h_.get(); }
+  appose_env* release() { return h_.release(); }
 
  private:
   detail::Owned<appose_env, appose_env_free> h_;

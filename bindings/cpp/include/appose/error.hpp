@@ -47,7 +47,28 @@ inline std::string take(char* s) {
   return out;
 }
 
-/// A move-only owner of a C handle, freed with `Free`.
+/// The wrapper type of each C handle, for the error a moved-from wrapper
+/// gives; `releasable` when it has `release()`, which empties it too.
+template <typename T>
+struct Wrapper;
+#define APPOSE_WRAPPER(T, NAME, RELEASABLE)            \
+  template <>                                          \
+  struct Wrapper<T> {                                  \
+    static constexpr const char* name = NAME;          \
+    static constexpr bool releasable = RELEASABLE;     \
+  }
+APPOSE_WRAPPER(appose_env, "appose::Environment", true);
+APPOSE_WRAPPER(appose_builder, "appose::Builder", false);
+APPOSE_WRAPPER(appose_service, "appose::Service", false);
+APPOSE_WRAPPER(appose_task, "appose::Task", false);
+APPOSE_WRAPPER(appose_shm, "appose::SharedMemory", true);
+APPOSE_WRAPPER(appose_ndarray, "appose::NDArray", true);
+APPOSE_WRAPPER(appose_map, "appose::Map", true);
+#undef APPOSE_WRAPPER
+
+/// A move-only owner of a C handle, freed with `Free`. A wrapper moved from
+/// (or released) holds none: `get` then throws rather than hand the library
+/// NULL, so every method of a moved-from wrapper fails the same clear way.
 template <typename T, appose_status (*Free)(T*)>
 class Owned {
  public:
@@ -65,8 +86,22 @@ class Owned {
   Owned& operator=(const Owned&) = delete;
   ~Owned() { reset(); }
 
-  T* get() const noexcept { return p_; }
-  T* release() noexcept { return std::exchange(p_, nullptr); }
+  /// The handle; throws `Error` when there is none.
+  T* get() const {
+    if (p_ == nullptr) {
+      throw Error(APPOSE_STATUS_INVALID_HANDLE,
+                  std::string(Wrapper<T>::name) +
+                      (Wrapper<T>::releasable ? " used after it was moved from or released"
+                                              : " used after it was moved from"));
+    }
+    return p_;
+  }
+  /// Gives the handle up (throws as `get` when there is none).
+  T* release() {
+    T* p = get();
+    p_ = nullptr;
+    return p;
+  }
   void reset() noexcept {
     if (p_ != nullptr) Free(std::exchange(p_, nullptr));
   }

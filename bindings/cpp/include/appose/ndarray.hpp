@@ -62,7 +62,9 @@ APPOSE_DTYPE_OF(std::complex<double>, Complex128);
 APPOSE_DTYPE_OF(bool, Bool);
 #undef APPOSE_DTYPE_OF
 
-/// An array: dtype and shape over a shared memory block.
+/// An array: dtype and shape over a shared memory block. A 0-d array (shape
+/// `{}`, numpy's `()`) holds one element. Move-only; a moved-from (or
+/// released) array throws `Error` from every method.
 class NDArray {
  public:
   /// A new array in a new block (unlinked with its last handle).
@@ -84,13 +86,15 @@ class NDArray {
   /// Takes ownership of a C handle.
   explicit NDArray(appose_ndarray* handle) : h_(handle) { load(); }
 
-  // An array's dtype, shape and memory never change: read once, kept here.
-  DType dtype() const noexcept { return dtype_; }
-  size_t ndim() const noexcept { return shape_.size(); }
-  /// The shape, listed in `order`.
+  // An array's dtype, shape and memory never change: read once, kept here
+  // (and trusted only while the handle is: `live` throws once it is gone).
+  DType dtype() const { return live().dtype_; }
+  size_t ndim() const { return live().shape_.size(); }
+  /// The shape, listed in `order` (empty for a 0-d array).
   std::vector<size_t> shape(Order order = Order::C) const {
-    if (order == Order::C) return shape_;
-    return std::vector<size_t>(shape_.rbegin(), shape_.rend());
+    const std::vector<size_t>& s = live().shape_;
+    if (order == Order::C) return s;
+    return std::vector<size_t>(s.rbegin(), s.rend());
   }
   /// Element strides of the C-order layout (the last is 1).
   std::vector<size_t> strides() const {
@@ -103,14 +107,14 @@ class NDArray {
     }
     return s;
   }
-  /// Number of elements.
-  size_t size() const noexcept {
+  /// Number of elements (1 for a 0-d array).
+  size_t size() const {
     size_t n = 1;
-    for (size_t d : shape_) n *= d;
+    for (size_t d : live().shape_) n *= d;
     return n;
   }
-  size_t byte_length() const noexcept { return size() * dtype_size(dtype_); }
-  void* data() const noexcept { return data_; }
+  size_t byte_length() const { return size() * dtype_size(dtype_); }
+  void* data() const { return live().data_; }
   /// The elements as `T`; throws if `T` is not the array's dtype.
   template <typename T>
   T* data() const {
@@ -127,11 +131,16 @@ class NDArray {
     return SharedMemory(p);
   }
 
-  appose_ndarray* capi() const noexcept { return h_.get(); }
-  appose_ndarray* release() noexcept { return h_.release(); }
+  appose_ndarray* capi() const { return h_.get(); }
+  appose_ndarray* release() { return h_.release(); }
 
  private:
   using Handle = detail::Owned<appose_ndarray, appose_ndarray_free>;
+
+  const NDArray& live() const {
+    (void)h_.get();
+    return *this;
+  }
 
   void load() {
     int d = 0;

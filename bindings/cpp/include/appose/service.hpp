@@ -19,7 +19,8 @@ namespace appose {
 
 /// A worker process. Move-only. Destroying the last handle of a started
 /// service closes the worker's stdin (killing it if it lingers); call
-/// `close` to wait for it.
+/// `close` to wait for it. A moved-from service throws `Error` from every
+/// method.
 class Service {
  public:
   using DebugListener = std::function<void(const std::string&)>;
@@ -45,9 +46,10 @@ class Service {
       DebugListener fn;
       static void destroy(void* p) noexcept { delete static_cast<Box*>(p); }
     };
+    appose_service* h = h_.get();  // first: a moved-from service throws before the box exists
     auto* box = new Box{std::move(listener)};
     appose_status st = appose_service_debug(
-        h_.get(),
+        h,
         [](void* ud, const char* line) noexcept {
           try {
             static_cast<Box*>(ud)->fn(line);
@@ -110,7 +112,7 @@ class Service {
     return detail::parse_string_array(detail::take(s));
   }
 
-  appose_service* capi() const noexcept { return h_.get(); }
+  appose_service* capi() const { return h_.get(); }
 
  private:
   Task task_with(const std::string& script, const Map* inputs, const char* queue) {

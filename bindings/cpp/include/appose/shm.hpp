@@ -13,6 +13,8 @@ namespace appose {
 /// A shared memory block. Blocks this library creates (and blocks a worker
 /// returns) are unlinked when their last handle goes, unless
 /// `set_unlink_on_free(false)`; blocks attached by name only unmap.
+/// Move-only; a moved-from (or released) block throws `Error` from every
+/// method.
 class SharedMemory {
  public:
   /// A new block of `rsize` bytes named `psm_` + 8 random hex digits.
@@ -64,8 +66,8 @@ class SharedMemory {
   }
   void set_unlink_on_free(bool unlink) { detail::check(appose_shm_set_unlink_on_free(h_.get(), unlink)); }
 
-  appose_shm* capi() const noexcept { return h_.get(); }
-  appose_shm* release() noexcept { return h_.release(); }
+  appose_shm* capi() const { return h_.get(); }
+  appose_shm* release() { return h_.release(); }
 
  private:
   detail::Owned<appose_shm, appose_shm_free> h_;

@@ -61,6 +61,7 @@ struct TaskEvent {
 };
 
 /// A script run in a worker. Move-only; freeing it does not stop the task.
+/// A moved-from task throws `Error` from every method.
 class Task {
  public:
   using Listener = std::function<void(const TaskEvent&)>;
@@ -73,9 +74,10 @@ class Task {
   /// by `wait`.
   Task& listen(Listener listener) {
     using Box = detail::Boxed<Listener>;
+    appose_task* h = h_.get();  // first: a moved-from task throws before the box exists
     auto* box = new Box{std::move(listener), errors_};
     appose_status st = appose_task_listen(
-        h_.get(), [](void* ud, const appose_task_event* e) noexcept { Box::invoke(ud, TaskEvent::from(*e)); },
+        h, [](void* ud, const appose_task_event* e) noexcept { Box::invoke(ud, TaskEvent::from(*e)); },
         box, &Box::destroy);
     if (st != APPOSE_STATUS_OK) {
       delete box;  // a failed registration leaves the box to us
@@ -144,7 +146,7 @@ class Task {
     return detail::take(s);
   }
 
-  appose_task* capi() const noexcept { return h_.get(); }
+  appose_task* capi() const { return h_.get(); }
 
  private:
   void finish(appose_status st) {

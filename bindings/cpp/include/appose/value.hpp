@@ -13,6 +13,8 @@
 namespace appose {
 
 /// Named values: JSON text, arrays and blocks (shared, never copied).
+/// Move-only; a moved-from (or released) map throws `Error` from every
+/// method.
 class Map {
  public:
   Map() {
@@ -95,8 +97,8 @@ class Map {
     return detail::take(s);
   }
 
-  appose_map* capi() const noexcept { return h_.get(); }
-  appose_map* release() noexcept { return h_.release(); }
+  appose_map* capi() const { return h_.get(); }
+  appose_map* release() { return h_.release(); }
 
  private:
   using Handle = detail::Owned<appose_map, appose_map_free>;
