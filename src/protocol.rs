@@ -93,7 +93,7 @@ pub enum NotAResponse {
 /// Decodes a JSON object into a response.
 pub fn decode_response(obj: Map) -> Result<Response, NotAResponse> {
     let mut obj = obj;
-    let Some(Value::String(task)) = obj.remove("task") else {
+    let Some(task) = obj.remove("task").and_then(Value::into_string) else {
         return Err(NotAResponse::NoTask);
     };
     let response_type = match obj.get("responseType") {
@@ -106,14 +106,8 @@ pub fn decode_response(obj: Map) -> Result<Response, NotAResponse> {
             ))
         }
     };
-    let string = |v: Option<Value>| match v {
-        Some(Value::String(s)) => Some(s),
-        _ => None,
-    };
-    let outputs = match obj.remove("outputs") {
-        Some(Value::Object(m)) => Some(m),
-        _ => None,
-    };
+    let string = |v: Option<Value>| v.and_then(Value::into_string);
+    let outputs = obj.remove("outputs").and_then(Value::into_object);
     Ok(Response {
         task,
         response_type,
@@ -148,12 +142,11 @@ pub fn split_line(line: &[u8]) -> SplitLine {
     let mut resyncs = 0;
     while pos < line.len() {
         match value::parse_prefix(line, pos) {
-            Ok((Value::Object(m), end)) => {
-                out.objects.push(m);
-                pos = value::skip_ws(line, end);
-            }
-            Ok((_, end)) => {
-                out.has_garbage = true;
+            Ok((v, end)) => {
+                match v.into_object() {
+                    Some(m) => out.objects.push(m),
+                    None => out.has_garbage = true,
+                }
                 pos = value::skip_ws(line, end);
             }
             Err(_) => {
@@ -180,7 +173,7 @@ pub fn execute_request(task: &str, script: &str, inputs: &Map, queue: Option<&st
     s.push_str(",\"requestType\":\"EXECUTE\",\"script\":");
     value::write_json_string(script, &mut s);
     s.push_str(",\"inputs\":");
-    Value::Object(inputs.clone()).write_json(&mut s);
+    inputs.write_json(&mut s);
     s.push_str(",\"queue\":");
     match queue {
         Some(q) => value::write_json_string(q, &mut s),

@@ -813,10 +813,8 @@ impl ServiceInner {
     fn decode_values(&self, mut r: Response) -> Response {
         let mut errors = Vec::new();
         if let Some(outputs) = r.outputs.take() {
-            r.outputs = match value::decode(Value::Object(outputs), BlockOwner::Us, &mut errors) {
-                Value::Object(m) => Some(m),
-                _ => None,
-            };
+            r.outputs =
+                value::decode(Value::Object(outputs), BlockOwner::Us, &mut errors).into_object();
         }
         if let Some(info) = r.info.take() {
             r.info = Some(value::decode(info, BlockOwner::Us, &mut errors));

@@ -307,10 +307,9 @@ fn wide_integers_and_non_finite_floats_round_trip() {
     let svc = python_service();
     let inputs =
         appose::value::parse(r#"{"big": 1180591620717411303424, "s": "h\u00e9llo \ud83d\ude00"}"#)
+            .unwrap()
+            .into_object()
             .unwrap();
-    let Value::Object(inputs) = inputs else {
-        unreachable!()
-    };
     let script = "{'next': big + 1, 'nan': float('nan'), 'ninf': float('-inf'), 's': s, 'f': 1.5}";
     let task = svc.task(script, Some(inputs), None).unwrap();
     task.wait(LONG).unwrap();
@@ -318,6 +317,23 @@ fn wide_integers_and_non_finite_floats_round_trip() {
         Value::Object(task.outputs()).to_json(),
         r#"{"next":1180591620717411303425,"nan":NaN,"ninf":-Infinity,"s":"h\u00e9llo \ud83d\ude00","f":1.5}"#
     );
+}
+
+#[test]
+fn a_result_nested_520_deep_completes() {
+    // Past the 512 levels the reader once allowed: its COMPLETION was filed
+    // as an invalid line and the task stayed RUNNING.
+    let svc = python_service();
+    let script = "r = 1\nfor _ in range(520):\n    r = [r]\ntask.outputs['result'] = r";
+    let task = svc.task(script, None, None).unwrap();
+    task.wait(Some(Duration::from_secs(30))).unwrap();
+    let result = task.result().unwrap();
+    let (mut depth, mut v) = (0, &result);
+    while let Value::Array(items) = v {
+        depth += 1;
+        v = &items[0];
+    }
+    assert_eq!((depth, v), (520, &Value::from(1i64)));
 }
 
 #[test]
