@@ -524,8 +524,10 @@ struct Builder {
 
 enum Open {
     Array(Vec<Value>),
-    /// The map so far and the key of the member whose value comes next.
-    Object(Map, String),
+    /// The members so far and the key of the member whose value comes
+    /// next. They become a map at the close, sized once: growing the map
+    /// as members came rehashed it each time it doubled.
+    Object(Vec<(String, Value)>, String),
 }
 
 impl Builder {
@@ -543,7 +545,7 @@ impl Builder {
     fn open(&mut self, kind: Kind) {
         self.open.push(match kind {
             Kind::Array => Open::Array(Vec::new()),
-            Kind::Object => Open::Object(Map::new(), String::new()),
+            Kind::Object => Open::Object(Vec::new(), String::new()),
         });
     }
 
@@ -560,11 +562,7 @@ impl Builder {
         match self.open.last_mut() {
             None => return Some(v),
             Some(Open::Array(items)) => items.push(v),
-            // IndexMap's insert keeps a repeated key's first position and
-            // takes its last value, as Python's json does.
-            Some(Open::Object(m, key)) => {
-                m.0.insert(std::mem::take(key), v);
-            }
+            Some(Open::Object(members, key)) => members.push((std::mem::take(key), v)),
         }
         None
     }
@@ -581,7 +579,15 @@ impl Builder {
                 }
                 Value::Array(items)
             }
-            Some(Open::Object(m, _)) => Value::Object(m),
+            Some(Open::Object(members, _)) => {
+                let mut m = Map::with_capacity(members.len());
+                // IndexMap's insert keeps a repeated key's first position and
+                // takes its last value, as Python's json does.
+                for (k, v) in members {
+                    m.0.insert(k, v);
+                }
+                Value::Object(m)
+            }
             None => unreachable!("close without open"),
         }
     }
