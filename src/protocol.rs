@@ -7,7 +7,9 @@
 //! concurrent tasks produce lines such as `{A}{B}` and blank lines; scripts
 //! print to the same stdout. [`split_line`] therefore reads each line as a
 //! stream of JSON values, keeps every object it can recover, and reports the
-//! rest as not-a-response so the line can be kept as an "invalid line".
+//! rest as not-a-response so the line can be kept as an "invalid line". A
+//! response it cannot read but whose task it can still name is reported as
+//! [`Undecodable`], so that its task can be failed rather than left pending.
 
 use crate::value::{self, Map, Value};
 
@@ -70,9 +72,18 @@ pub struct Response {
 impl Response {
     /// A CRASH verdict for `task`.
     pub fn crash(task: &str, error: String) -> Self {
+        Self::terminal(task, ResponseType::Crash, error)
+    }
+
+    /// A FAILURE of `task` found on our side (a response we cannot read).
+    pub fn failure(task: &str, error: String) -> Self {
+        Self::terminal(task, ResponseType::Failure, error)
+    }
+
+    fn terminal(task: &str, response_type: ResponseType, error: String) -> Self {
         Response {
             task: task.to_owned(),
-            response_type: ResponseType::Crash,
+            response_type,
             message: None,
             current: None,
             maximum: None,
@@ -93,7 +104,7 @@ pub enum NotAResponse {
 /// Decodes a JSON object into a response.
 pub fn decode_response(obj: Map) -> Result<Response, NotAResponse> {
     let mut obj = obj;
-    let Some(Value::String(task)) = obj.remove("task") else {
+    let Some(task) = obj.remove("task").and_then(Value::into_string) else {
         return Err(NotAResponse::NoTask);
     };
     let response_type = match obj.get("responseType") {
@@ -106,14 +117,8 @@ pub fn decode_response(obj: Map) -> Result<Response, NotAResponse> {
             ))
         }
     };
-    let string = |v: Option<Value>| match v {
-        Some(Value::String(s)) => Some(s),
-        _ => None,
-    };
-    let outputs = match obj.remove("outputs") {
-        Some(Value::Object(m)) => Some(m),
-        _ => None,
-    };
+    let string = |v: Option<Value>| v.and_then(Value::into_string);
+    let outputs = obj.remove("outputs").and_then(Value::into_object);
     Ok(Response {
         task,
         response_type,
@@ -131,45 +136,193 @@ pub fn decode_response(obj: Map) -> Result<Response, NotAResponse> {
 #[derive(Debug, Default, PartialEq)]
 pub struct SplitLine {
     pub objects: Vec<Map>,
+    /// True when the line held anything but objects and whitespace,
+    /// undecodable responses included.
     pub has_garbage: bool,
+    /// Responses that could not be read but name their task: each should end
+    /// that task (as a FAILURE carrying the reason) rather than leave it
+    /// pending forever. In line order.
+    pub undecodable: Vec<Undecodable>,
 }
 
-/// Bound on resynchronisation attempts within one line, so that a long line
-/// of brace-laden garbage costs linear rather than quadratic time.
+/// A top-level object on a stdout line that is not valid JSON (nested deeper
+/// than the parser allows, truncated, broken in its middle) but whose
+/// top-level `"task"` key, a string, could still be read.
+///
+/// It may also be printed text that merely looks like a response: whoever
+/// acts on it should only touch a task that is pending under that id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Undecodable {
+    /// The id of the task the object names.
+    pub task: String,
+    /// Its top-level `"responseType"`, when that is a string (not checked
+    /// against the known types).
+    pub response_type: Option<String>,
+    /// What is wrong and where, e.g. "the response cannot be read: nesting
+    /// deeper than 100000 levels at byte 500012 of its line".
+    pub reason: String,
+}
+
+/// Bound on resynchronisation attempts within one line (each may parse or
+/// scan to the line's end), so that a long line of brace-laden garbage
+/// costs linear rather than quadratic time.
 const MAX_RESYNC: usize = 64;
 
 /// Splits one stdout line (without its newline) into the JSON objects on it.
 ///
 /// Blank lines yield nothing. Where parsing fails, reading resumes at the next
-/// `{`, so a response glued after printed text is still found.
+/// `{`, so a response glued after printed text is still found. An object that
+/// fails but names its task (see [`Undecodable`]) is reported and skipped
+/// whole when its brackets balance, so its contents are not mistaken for
+/// responses.
 pub fn split_line(line: &[u8]) -> SplitLine {
     let mut out = SplitLine::default();
     let mut pos = value::skip_ws(line, 0);
     let mut resyncs = 0;
+    // Where the last `"task"` key text starts: no response starts after it.
+    let mut last_task_key = None;
     while pos < line.len() {
-        match value::parse_prefix(line, pos) {
-            Ok((Value::Object(m), end)) => {
-                out.objects.push(m);
-                pos = value::skip_ws(line, end);
-            }
-            Ok((_, end)) => {
-                out.has_garbage = true;
-                pos = value::skip_ws(line, end);
-            }
-            Err(_) => {
-                out.has_garbage = true;
-                resyncs += 1;
-                if resyncs > MAX_RESYNC {
-                    break;
+        let e = match value::parse_prefix(line, pos) {
+            Ok((v, end)) => {
+                match v.into_object() {
+                    Some(m) => out.objects.push(m),
+                    None => out.has_garbage = true,
                 }
-                match line[pos + 1..].iter().position(|&b| b == b'{') {
-                    Some(off) => pos += 1 + off,
-                    None => break,
-                }
+                pos = value::skip_ws(line, end);
+                continue;
             }
+            Err(e) => e,
+        };
+        out.has_garbage = true;
+        // Each failure may cost a scan to the end of the line.
+        resyncs += 1;
+        if resyncs > MAX_RESYNC {
+            break;
+        }
+        let last_task_key = *last_task_key.get_or_insert_with(|| {
+            line.windows(TASK_KEY.len())
+                .rposition(|w| w == TASK_KEY)
+                .unwrap_or(0)
+        });
+        let mut next = pos + 1;
+        if pos < last_task_key && starts_with_key(line, pos) {
+            let scan = shallow_scan(line, pos);
+            if let Some(task) = scan.task {
+                out.undecodable.push(Undecodable {
+                    task,
+                    response_type: scan.response_type,
+                    reason: format!("the response cannot be read: {e} of its line"),
+                });
+                // Unbalanced (truncated): what parsed is its content, but a
+                // response may follow where parsing stopped.
+                next = scan.end.unwrap_or(e.offset.max(pos + 1));
+            }
+        }
+        match line[next..].iter().position(|&b| b == b'{') {
+            Some(off) => pos = next + off,
+            None => break,
         }
     }
     out
+}
+
+/// The key text that names a task, as every worker writes it.
+const TASK_KEY: &[u8] = b"\"task\"";
+
+/// True when `line[pos]` opens an object whose first key is a string, as a
+/// response's does (this spares scans of lines of `{{{{`).
+fn starts_with_key(line: &[u8], pos: usize) -> bool {
+    line[pos] == b'{' && line.get(value::skip_ws(line, pos + 1)) == Some(&b'"')
+}
+
+/// What a tolerant look at an object that does not parse found.
+struct Shallow {
+    /// Just past its closing brace, when its brackets balance.
+    end: Option<usize>,
+    /// Its top-level `"task"` and `"responseType"` values, when strings.
+    task: Option<String>,
+    response_type: Option<String>,
+}
+
+/// Reads the object opening at `line[start]` without parsing its values:
+/// strings are skipped whole, brackets only counted (without limit or
+/// recursion, so nesting costs nothing), and only the top-level members'
+/// string values are read. As with parsing, a repeated key's last value wins.
+fn shallow_scan(line: &[u8], start: usize) -> Shallow {
+    let mut found = Shallow {
+        end: None,
+        task: None,
+        response_type: None,
+    };
+    let mut depth = 0usize;
+    // At depth 1: whether a key comes next, the last key read, and the key
+    // whose value comes next (after its ':').
+    let mut want_key = false;
+    let mut key: Option<&[u8]> = None;
+    let mut value_of: Option<&[u8]> = None;
+    let mut i = start;
+    while i < line.len() {
+        match line[i] {
+            b'"' => {
+                let end = skip_string(line, i);
+                if depth == 1 {
+                    if want_key {
+                        key = Some(&line[i..end]);
+                        want_key = false;
+                    } else if let Some(k) = value_of.take() {
+                        let slot = match k {
+                            b"\"task\"" => Some(&mut found.task),
+                            b"\"responseType\"" => Some(&mut found.response_type),
+                            _ => None,
+                        };
+                        if let Some(slot) = slot {
+                            if let Ok((v, _)) = value::parse_prefix(line, i) {
+                                *slot = v.into_string();
+                            }
+                        }
+                    }
+                }
+                i = end;
+                continue;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                want_key = depth == 1;
+                value_of = None;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    found.end = Some(i + 1);
+                    break;
+                }
+            }
+            b',' if depth == 1 => {
+                want_key = true;
+                value_of = None;
+            }
+            b':' if depth == 1 => value_of = key.take(),
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ if depth == 1 => value_of = None,
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+/// Offset just past the string literal opening at `line[start]` (the line's
+/// end when it is not closed).
+fn skip_string(line: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < line.len() {
+        match line[i] {
+            b'"' => return i + 1,
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+    line.len()
 }
 
 /// The EXECUTE request line (without newline), field order as the peers send it.
@@ -180,7 +333,7 @@ pub fn execute_request(task: &str, script: &str, inputs: &Map, queue: Option<&st
     s.push_str(",\"requestType\":\"EXECUTE\",\"script\":");
     value::write_json_string(script, &mut s);
     s.push_str(",\"inputs\":");
-    Value::Object(inputs.clone()).write_json(&mut s);
+    inputs.write_json(&mut s);
     s.push_str(",\"queue\":");
     match queue {
         Some(q) => value::write_json_string(q, &mut s),
@@ -248,6 +401,115 @@ mod tests {
         assert_eq!(tasks("{bad json"), (vec![], true));
         let glued = r#"printed {x} {"task":"t","responseType":"LAUNCH"}"#;
         assert_eq!(tasks(glued), (vec!["t".into()], true));
+    }
+
+    /// The line's objects' tasks, its undecodable entries' tasks and types.
+    fn verdicts(split: &SplitLine) -> (Vec<String>, Vec<(String, Option<String>)>) {
+        let ids = split
+            .objects
+            .iter()
+            .map(|m| decode_response(m.clone()).unwrap().task)
+            .collect();
+        let bad = split
+            .undecodable
+            .iter()
+            .map(|u| (u.task.clone(), u.response_type.clone()))
+            .collect();
+        (ids, bad)
+    }
+
+    /// Openers of `levels` nested containers, objects (naming a task of
+    /// their own) and lists alternating, and their closers.
+    fn nesting(levels: usize) -> (String, String) {
+        let (mut open, mut close) = (String::new(), String::new());
+        for i in 0..levels {
+            if i % 2 == 0 {
+                open.push_str(r#"{"task":"inner","k":"#);
+                close.push('}');
+            } else {
+                open.push('[');
+                close.push(']');
+            }
+        }
+        (open, close.chars().rev().collect())
+    }
+
+    #[test]
+    fn a_response_too_deep_to_read_is_reported_and_its_neighbours_kept() {
+        // Levels 1 and 2 are the response and its outputs.
+        let (open, close) = nesting(value::MAX_DEPTH - 1);
+        let head = r#"{"task":"a","responseType":"LAUNCH"}{"task":"t1","responseType":"COMPLETION","outputs":{"r":"#;
+        let line = format!(r#"{head}{open}1{close}}}}}{{"task":"b","responseType":"UPDATE"}}"#);
+        let split = split_line(line.as_bytes());
+        assert_eq!(
+            verdicts(&split),
+            (
+                vec!["a".into(), "b".into()],
+                vec![("t1".into(), Some("COMPLETION".into()))]
+            )
+        );
+        assert!(split.has_garbage);
+        // The last opener is the one past the limit.
+        let at = head.len() + open.rfind(['{', '[']).unwrap();
+        assert_eq!(
+            split.undecodable[0].reason,
+            format!(
+                "the response cannot be read: nesting deeper than {} levels at byte {at} of its line",
+                value::MAX_DEPTH
+            )
+        );
+    }
+
+    #[test]
+    fn a_too_deep_object_naming_no_task_is_garbage_only() {
+        let line = format!(
+            r#"{{"responseType":"COMPLETION","x":{}{}}}"#,
+            "[".repeat(value::MAX_DEPTH),
+            "]".repeat(value::MAX_DEPTH)
+        );
+        assert_eq!(
+            split_line(line.as_bytes()),
+            SplitLine {
+                objects: vec![],
+                has_garbage: true,
+                undecodable: vec![],
+            }
+        );
+    }
+
+    #[test]
+    fn a_truncated_response_naming_its_task_is_reported() {
+        let line = br#"{"task":"t2","responseType":"COMPLETION","outputs":{"a":[1,{"b":2"#;
+        assert_eq!(
+            split_line(line),
+            SplitLine {
+                objects: vec![],
+                has_garbage: true,
+                undecodable: vec![Undecodable {
+                    task: "t2".into(),
+                    response_type: Some("COMPLETION".into()),
+                    reason: format!(
+                        "the response cannot be read: expected ',' or '}}' at byte {} of its line",
+                        line.len()
+                    ),
+                }],
+            }
+        );
+    }
+
+    #[test]
+    fn only_top_level_string_members_name_the_task() {
+        // Braces and quoted keys inside strings, a task key nested deeper,
+        // an invalid value: the object still names t5, and is skipped whole.
+        let line = br#"{"note":"a \"task\": \"x\" {","outputs":{"task":"inner","a":nope},"task":"t5","responseType":7} {"task":"b","responseType":"LAUNCH"}"#;
+        let split = split_line(line);
+        assert_eq!(
+            verdicts(&split),
+            (vec!["b".into()], vec![("t5".into(), None)])
+        );
+        // A task that is not a string names nothing.
+        let split = split_line(br#"{"task":5,"responseType":"COMPLETION","x":nope}"#);
+        assert_eq!(verdicts(&split), (vec![], vec![]));
     }
 
     #[test]

@@ -472,7 +472,7 @@ fn kill_ends_the_launcher_and_the_worker_behind_it() {
         .task("import os\n[os.getpid(), os.getppid()]", None, None)
         .unwrap();
     t.wait(LONG).unwrap();
-    let Some(Value::Array(pids)) = t.result() else {
+    let Some(pids) = t.result().and_then(Value::into_array) else {
         panic!("no pids")
     };
     let (worker, launcher) = (pids[0].as_i64().unwrap(), pids[1].as_i64().unwrap());

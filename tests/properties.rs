@@ -89,3 +89,70 @@ proptest! {
         prop_assert_eq!(got, ids);
     }
 }
+
+/// A response whose outputs nest one level deeper than the parser allows.
+fn too_deep_response(id: &str) -> String {
+    // The response and its outputs are the first two levels.
+    let levels = appose::value::MAX_DEPTH - 1;
+    format!(
+        r#"{{"task":"{id}","responseType":"COMPLETION","outputs":{{"r":{}{}}}}}"#,
+        "[".repeat(levels),
+        "]".repeat(levels)
+    )
+}
+
+proptest! {
+    // Each case parses a line of over 100,000 brackets.
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn a_response_too_deep_to_read_is_reported_and_the_others_recovered(
+        ids in prop::collection::vec("[0-9a-f]{32}", 1..6),
+        deep in any::<prop::sample::Index>(),
+        gap in "[ a-z.]{0,6}",
+    ) {
+        let deep = deep.index(ids.len());
+        let mut line = String::new();
+        for (i, id) in ids.iter().enumerate() {
+            line.push_str(&gap);
+            if i == deep {
+                line.push_str(&too_deep_response(id));
+            } else {
+                line.push_str(&format!(r#"{{"task":"{id}","responseType":"UPDATE"}}"#));
+            }
+        }
+        let split = split_line(line.as_bytes());
+        let got: Vec<String> = split
+            .objects
+            .into_iter()
+            .map(|o| decode_response(o).unwrap().task)
+            .collect();
+        let mut others = ids.clone();
+        let deep_id = others.remove(deep);
+        prop_assert_eq!(got, others);
+        let bad: Vec<&str> = split.undecodable.iter().map(|u| u.task.as_str()).collect();
+        prop_assert_eq!(bad, vec![deep_id.as_str()]);
+        prop_assert!(split.undecodable[0].reason.contains("nesting deeper than"));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn the_reader_never_panics_on_response_fragments(
+        parts in prop::collection::vec(
+            prop::sample::select(vec![
+                "{", "}", "[", "]", ":", ",", " ", "\"", "\\", "\"task\"", "\"responseType\"",
+                "\"t\"", "\"UPDATE\"", "1", "nope",
+            ]),
+            0..64,
+        ),
+    ) {
+        let line = parts.concat();
+        let split = split_line(line.as_bytes());
+        for u in &split.undecodable {
+            prop_assert!(line.contains(&format!("\"{}\"", u.task)), "{} from {}", u.task, line);
+        }
+    }
+}

@@ -307,10 +307,9 @@ fn wide_integers_and_non_finite_floats_round_trip() {
     let svc = python_service();
     let inputs =
         appose::value::parse(r#"{"big": 1180591620717411303424, "s": "h\u00e9llo \ud83d\ude00"}"#)
+            .unwrap()
+            .into_object()
             .unwrap();
-    let Value::Object(inputs) = inputs else {
-        unreachable!()
-    };
     let script = "{'next': big + 1, 'nan': float('nan'), 'ninf': float('-inf'), 's': s, 'f': 1.5}";
     let task = svc.task(script, Some(inputs), None).unwrap();
     task.wait(LONG).unwrap();
@@ -318,6 +317,47 @@ fn wide_integers_and_non_finite_floats_round_trip() {
         Value::Object(task.outputs()).to_json(),
         r#"{"next":1180591620717411303425,"nan":NaN,"ninf":-Infinity,"s":"h\u00e9llo \ud83d\ude00","f":1.5}"#
     );
+}
+
+#[test]
+fn a_result_nested_520_deep_completes() {
+    // Past the 512 levels the reader once allowed: its COMPLETION was filed
+    // as an invalid line and the task stayed RUNNING.
+    let svc = python_service();
+    let script = "r = 1\nfor _ in range(520):\n    r = [r]\ntask.outputs['result'] = r";
+    let task = svc.task(script, None, None).unwrap();
+    task.wait(Some(Duration::from_secs(30))).unwrap();
+    let result = task.result().unwrap();
+    let (mut depth, mut v) = (0, &result);
+    while let Value::Array(items) = v {
+        depth += 1;
+        v = &items[0];
+    }
+    assert_eq!((depth, v), (520, &Value::from(1i64)));
+}
+
+#[test]
+fn a_response_that_cannot_be_read_fails_its_task() {
+    // The script writes, as its worker would, a COMPLETION for itself that
+    // is nested deeper than any reader accepts, then keeps running: the
+    // task must end FAILED with the reason, not wait forever.
+    let svc = python_service();
+    let script = "\
+import sys, time
+deep = '[' * 200000 + ']' * 200000
+sys.stdout.write('{\"task\":\"' + task._uuid + '\",\"responseType\":\"COMPLETION\",\"outputs\":{\"r\":' + deep + '}}\\n')
+sys.stdout.flush()
+time.sleep(30)
+";
+    let task = svc.task(script, None, None).unwrap();
+    let err = task.wait(Some(Duration::from_secs(20))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TaskFailed, "{err}");
+    assert!(
+        err.message().contains("could not read COMPLETION response"),
+        "{err}"
+    );
+    assert!(err.message().contains("nesting"), "{err}");
+    svc.kill();
 }
 
 #[test]

@@ -109,9 +109,9 @@ pub unsafe extern "C" fn appose_service_task(
         let script = arg_str(script, "script")?;
         let inputs = match arg_opt_str(inputs_json, "inputs_json")? {
             None => None,
-            Some(text) => match super::value::parse_json_arg(text, "inputs_json")? {
-                Value::Object(m) => Some(m),
-                _ => {
+            Some(text) => match super::value::parse_json_arg(text, "inputs_json")?.into_object() {
+                Some(m) => Some(m),
+                None => {
                     return Err(FfiError::new(
                         appose_status::APPOSE_STATUS_INVALID_JSON,
                         "`inputs_json` must be a JSON object",

@@ -27,11 +27,18 @@ fn missing(key: &str) -> FfiError {
     )
 }
 
-fn get_value(map: *const appose_map, key: *const std::ffi::c_char) -> FfiResult<(Value, String)> {
+/// Applies `f` to the value of `key` under the map's lock (no copy of a
+/// value that may be large).
+fn with_value<T>(
+    map: *const appose_map,
+    key: *const c_char,
+    f: impl FnOnce(&Value, &str) -> FfiResult<T>,
+) -> FfiResult<T> {
     let map = handle::get(map)?;
     let key = unsafe { arg_str(key, "key")? };
-    let v = lock(&map).get(key).cloned().ok_or_else(|| missing(key))?;
-    Ok((v, key.to_owned()))
+    let map = lock(&map);
+    let v = map.get(key).ok_or_else(|| missing(key))?;
+    f(v, key)
 }
 
 fn put(map: *mut appose_map, key: *const c_char, v: Value) -> FfiResult {
@@ -61,12 +68,12 @@ pub unsafe extern "C" fn appose_map_from_json(
     guard(|| {
         let text = arg_str(json, "json")?;
         check_out(map_out, "map_out")?;
-        match parse_json_arg(text, "json")? {
-            Value::Object(m) => {
+        match parse_json_arg(text, "json")?.into_object() {
+            Some(m) => {
                 *map_out = handle::insert(Arc::new(Mutex::new(m)));
                 Ok(())
             }
-            _ => Err(FfiError::new(
+            None => Err(FfiError::new(
                 appose_status::APPOSE_STATUS_INVALID_JSON,
                 "`json` must be a JSON object",
             )),
@@ -167,9 +174,9 @@ pub unsafe extern "C" fn appose_map_get_json(
     json_out: *mut *mut c_char,
 ) -> appose_status {
     guard(|| {
-        let (v, _) = get_value(map, key)?;
+        let text = with_value(map, key, |v, _| Ok(v.to_json()))?;
         check_out(json_out, "json_out")?;
-        *json_out = string_out(&v.to_json());
+        *json_out = string_out(&text);
         Ok(())
     })
 }
@@ -183,15 +190,13 @@ pub unsafe extern "C" fn appose_map_get_ndarray(
     ndarray_out: *mut *mut appose_ndarray,
 ) -> appose_status {
     guard(|| {
-        let (v, key) = get_value(map, key)?;
+        let a = with_value(map, key, |v, key| match v {
+            Value::NDArray(a) => Ok(a.clone()),
+            other => Err(not_a("an ndarray", key, other)),
+        })?;
         check_out(ndarray_out, "ndarray_out")?;
-        match v {
-            Value::NDArray(a) => {
-                *ndarray_out = handle::insert(a);
-                Ok(())
-            }
-            other => Err(not_a("an ndarray", &key, &other)),
-        }
+        *ndarray_out = handle::insert(a);
+        Ok(())
     })
 }
 
@@ -203,13 +208,13 @@ pub unsafe extern "C" fn appose_map_get_shm(
     shm_out: *mut *mut appose_shm,
 ) -> appose_status {
     guard(|| {
-        let (v, key) = get_value(map, key)?;
+        let s = with_value(map, key, |v, key| match v {
+            Value::Shm(s) => Ok(s.clone()),
+            Value::NDArray(a) => Ok(a.shm().clone()),
+            other => Err(not_a("a shared memory block", key, other)),
+        })?;
         check_out(shm_out, "shm_out")?;
-        match v {
-            Value::Shm(s) => *shm_out = handle::insert(s),
-            Value::NDArray(a) => *shm_out = handle::insert(a.shm().clone()),
-            other => return Err(not_a("a shared memory block", &key, &other)),
-        }
+        *shm_out = handle::insert(s);
         Ok(())
     })
 }
@@ -224,15 +229,13 @@ pub unsafe extern "C" fn appose_map_get_worker_object(
     var_name_out: *mut *mut c_char,
 ) -> appose_status {
     guard(|| {
-        let (v, key) = get_value(map, key)?;
+        let name = with_value(map, key, |v, key| match v {
+            Value::WorkerObject(name) => Ok(name.clone()),
+            other => Err(not_a("a worker object", key, other)),
+        })?;
         check_out(var_name_out, "var_name_out")?;
-        match v {
-            Value::WorkerObject(name) => {
-                *var_name_out = string_out(&name);
-                Ok(())
-            }
-            other => Err(not_a("a worker object", &key, &other)),
-        }
+        *var_name_out = string_out(&name);
+        Ok(())
     })
 }
 
@@ -258,7 +261,7 @@ pub unsafe extern "C" fn appose_map_to_json(
     guard(|| {
         let map = handle::get(map)?;
         check_out(json_out, "json_out")?;
-        let text = Value::Object(lock(&map).clone()).to_json();
+        let text = lock(&map).to_json();
         *json_out = string_out(&text);
         Ok(())
     })
@@ -269,4 +272,60 @@ pub unsafe extern "C" fn appose_map_to_json(
 #[no_mangle]
 pub extern "C" fn appose_map_free(map: *mut appose_map) -> appose_status {
     guard(|| handle::remove(map))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::{CStr, CString};
+
+    use super::*;
+    use crate::ffi::appose_string_free;
+
+    fn ok(status: appose_status) {
+        assert_eq!(status, appose_status::APPOSE_STATUS_OK);
+    }
+
+    /// Takes a string the C ABI returned.
+    unsafe fn text(p: *mut c_char) -> String {
+        let s = CStr::from_ptr(p).to_str().unwrap().to_owned();
+        appose_string_free(p);
+        s
+    }
+
+    #[test]
+    fn deep_json_crosses_the_c_abi_on_a_small_stack() {
+        // As deep as the parser accepts with the map and the innermost
+        // object, lists and objects alternating.
+        let levels = crate::value::MAX_DEPTH - 2;
+        let mut deep = String::new();
+        for i in 0..levels {
+            deep.push_str(if i % 2 == 0 { "[" } else { "{\"k\":" });
+        }
+        deep.push_str("{\"appose_type\":\"worker_object\",\"var_name\":\"w\"}");
+        for i in (0..levels).rev() {
+            deep.push(if i % 2 == 0 { ']' } else { '}' });
+        }
+        let whole = format!("{{\"r\":{deep}}}");
+        // A thread stack far too small to recurse through the value.
+        std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || unsafe {
+                let whole_c = CString::new(whole.as_str()).unwrap();
+                let deep_c = CString::new(deep.as_str()).unwrap();
+                let (r, s) = (c"r", c"s");
+                let mut map = std::ptr::null_mut();
+                ok(appose_map_from_json(whole_c.as_ptr(), &mut map));
+                ok(appose_map_put_json(map, s.as_ptr(), deep_c.as_ptr()));
+                let mut out = std::ptr::null_mut();
+                ok(appose_map_get_json(map, r.as_ptr(), &mut out));
+                assert_eq!(text(out), deep);
+                ok(appose_map_remove(map, s.as_ptr()));
+                ok(appose_map_to_json(map, &mut out));
+                assert_eq!(text(out), whole);
+                ok(appose_map_free(map));
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
 }

@@ -337,6 +337,16 @@ impl ServiceInner {
             self.debug_service(|| format!("<INVALID> {text}"));
             push_bounded(&self.invalid_lines, text);
         }
+        // A response that cannot be read would leave its task pending
+        // forever: it fails the task instead, with the reason.
+        for u in split.undecodable {
+            let what = u.response_type.as_deref().unwrap_or("a");
+            let error = format!(
+                "libappose could not read {what} response of this task from the worker: {}",
+                u.reason
+            );
+            self.route(Response::failure(&u.task, error));
+        }
         // Only lines naming an appose_type need the (allocating) decode pass.
         let typed = line.windows(11).any(|w| w == b"appose_type");
         for obj in split.objects {
@@ -359,10 +369,8 @@ impl ServiceInner {
     fn decode_values(&self, mut r: Response) -> Response {
         let mut errors = Vec::new();
         if let Some(outputs) = r.outputs.take() {
-            r.outputs = match value::decode(Value::Object(outputs), BlockOwner::Us, &mut errors) {
-                Value::Object(m) => Some(m),
-                _ => None,
-            };
+            r.outputs =
+                value::decode(Value::Object(outputs), BlockOwner::Us, &mut errors).into_object();
         }
         if let Some(info) = r.info.take() {
             r.info = Some(value::decode(info, BlockOwner::Us, &mut errors));
