@@ -335,11 +335,9 @@ time.sleep(0.2)
 ";
     let task = svc.task(script, None, None).unwrap();
     task.wait(LONG).unwrap();
-    let Some(Value::NDArray(a)) = task.outputs().get("a").cloned() else {
-        panic!(
-            "not an array: {:?}",
-            task.outputs().get("a").map(Value::to_json)
-        );
+    let a = match task.outputs().get("a") {
+        Some(Value::NDArray(a)) => a.clone(),
+        other => panic!("not an array: {:?}", other.map(Value::to_json)),
     };
     let v = unsafe { std::slice::from_raw_parts(a.as_ptr() as *const f32, 4) };
     assert_eq!(v, &[7.0; 4]);
