@@ -1,11 +1,23 @@
 //! The worker process: spawning it in its own process group, the monitor
 //! that sees it exit, killing it.
 //!
-//! The worker runs in its own process group. `kill` signals the whole group,
-//! and when the worker exits whatever is left of its group is killed too, so
-//! a launcher (`pixi run`) or a task's child process cannot outlive it or hold
-//! its pipes open. The group id is only signalled while the worker is not yet
-//! reaped, so it can never name a recycled process.
+//! The worker runs in a process group of its own, led by a supervisor: a
+//! `/bin/sh` that reads a pipe (the lifeline) whose only writer is this
+//! process, and kills its whole group (`kill -s KILL 0`) when that pipe
+//! ends. The lifeline ends when `kill` drops it, when the monitor drops it
+//! after the worker exits (so a launcher's or a task's leftover children go
+//! too), and when the host process dies, whichever way (return from `main`,
+//! Ctrl-C, SIGTERM, SIGKILL): the kernel closes the host's descriptors, so no
+//! worker outlives its host. Linux's parent-death signal would not do: it
+//! follows the thread that spawned the child and reaches only that child.
+//!
+//! This process never signals a process group itself. The supervisor signals
+//! its own group, whose id is its own pid and cannot be recycled while it
+//! runs, so a host that reaps children behind our back (SIGCHLD ignored, a
+//! `waitpid(-1)` handler) can never make us kill an unrelated group. The
+//! worker itself is also killed through a pidfd, which names exactly that
+//! process or nothing. The supervisor never calls host code and needs no
+//! thread hooks.
 //!
 //! The monitor thread waits for the worker to exit, sets the exit latch (every
 //! thread blocked on the worker's pipes wakes), waits until both readers have
@@ -45,7 +57,47 @@ pub(super) const ABANDON_GRACE: Duration = Duration::from_secs(10);
 pub(super) struct Process {
     pub(super) pid: libc::pid_t,
     pub(super) exited: bool,
-    pub(super) reaped: bool,
+    /// Our end of the supervisor's lifeline; dropping it ends the group.
+    lifeline: Option<OwnedFd>,
+    /// Names the worker process and no other, even once it is reaped.
+    pidfd: Option<OwnedFd>,
+}
+
+/// The supervisor's whole program: wait for the lifeline to end (or for a
+/// line on it), then kill the process group it leads, itself included.
+const SUPERVISOR_SCRIPT: &str = "read -r _; kill -s KILL 0";
+
+/// Starts a supervisor leading a new process group; its lifeline's write
+/// end is returned (close-on-exec, so no other child inherits it).
+fn spawn_supervisor() -> std::io::Result<(Child, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: a valid two-int array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: two fresh descriptors nobody else owns.
+    let (read, write) = unsafe {
+        (
+            <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[0]),
+            <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[1]),
+        )
+    };
+    let child = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(SUPERVISOR_SCRIPT)
+        .stdin(Stdio::from(read))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()?;
+    Ok((child, write))
+}
+
+fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
+    // SAFETY: plain syscall; the descriptor is owned right away.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    // SAFETY: a fresh descriptor nobody else owns.
+    (fd >= 0).then(|| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) })
 }
 
 /// How the worker ended.
@@ -72,13 +124,16 @@ impl ServiceInner {
         let (ours, theirs) = std::os::unix::net::UnixStream::pair()
             .map_err(|e| Error::io("cannot make the worker's stdin", e))?;
         let latch = ExitLatch::new().map_err(|e| Error::io("cannot make an eventfd", e))?;
+        let (mut supervisor, lifeline) = spawn_supervisor()
+            .map_err(|e| Error::io("cannot start the worker's supervisor (/bin/sh)", e))?;
+        let group = supervisor.id() as libc::pid_t;
         let mut cmd = Command::new(&config.argv[0]);
         cmd.args(&config.argv[1..])
             .current_dir(&config.cwd)
             .stdin(Stdio::from(OwnedFd::from(theirs)))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0);
+            .process_group(group);
         for (k, v) in &config.env_vars {
             match v {
                 Some(v) => cmd.env(k, v),
@@ -93,7 +148,14 @@ impl ServiceInner {
             }
             None => None,
         };
-        let mut child = cmd.spawn().map_err(|e| {
+        let spawned = cmd.spawn();
+        let mut lifeline = Some(lifeline);
+        if spawned.is_err() {
+            // The supervisor ends with its lifeline.
+            lifeline = None;
+            let _ = supervisor.wait();
+        }
+        let mut child = spawned.map_err(|e| {
             if let Some(p) = &init_file {
                 let _ = std::fs::remove_file(p);
             }
@@ -116,7 +178,8 @@ impl ServiceInner {
         *lock(&self.process) = Some(Process {
             pid,
             exited: false,
-            reaped: false,
+            lifeline,
+            pidfd: pidfd_open(pid),
         });
         let writer = Arc::new(Writer::new(OwnedFd::from(ours)));
         let _ = self.writer.set(writer.clone());
@@ -161,7 +224,7 @@ impl ServiceInner {
             let me = self.clone();
             std::thread::Builder::new()
                 .name(name("monitor"))
-                .spawn(move || me.monitor(child, drained_rx, init_file))?;
+                .spawn(move || me.monitor(child, supervisor, drained_rx, init_file))?;
             Ok(())
         })();
         if let Err(e) = spawned {
@@ -174,21 +237,47 @@ impl ServiceInner {
         Ok(())
     }
 
-    /// Kills the worker's process group (while the worker is not reaped, so
-    /// the group id cannot name another process).
+    /// Kills the worker and its process group: the supervisor's lifeline
+    /// ends (it kills its group), and the worker is killed through its pidfd.
     pub(super) fn kill(&self) {
-        if let Some(p) = lock(&self.process).as_ref() {
-            if !p.reaped {
-                // SAFETY: plain syscall; the group id is our unreaped child's pid.
-                unsafe { libc::killpg(p.pid, libc::SIGKILL) };
+        if let Some(p) = lock(&self.process).as_mut() {
+            p.lifeline = None;
+            if let Some(fd) = &p.pidfd {
+                // SAFETY: plain syscall on a pidfd we own.
+                unsafe {
+                    libc::syscall(
+                        libc::SYS_pidfd_send_signal,
+                        std::os::fd::AsRawFd::as_raw_fd(fd),
+                        libc::SIGKILL,
+                        std::ptr::null::<libc::siginfo_t>(),
+                        0,
+                    )
+                };
             }
         }
     }
 
-    fn monitor(self: Arc<Self>, child: Child, drained: Receiver<()>, init: Option<PathBuf>) {
+    /// Ends whatever is left of the worker's process group (its supervisor
+    /// included) and reaps the supervisor.
+    fn end_group(&self, supervisor: &mut Child) {
+        if let Some(p) = lock(&self.process).as_mut() {
+            p.lifeline = None;
+        }
+        // Fails at once when someone else reaped it.
+        let _ = supervisor.wait();
+    }
+
+    fn monitor(
+        self: Arc<Self>,
+        child: Child,
+        mut supervisor: Child,
+        drained: Receiver<()>,
+        init: Option<PathBuf>,
+    ) {
         let me = self.clone();
+        let sup = &mut supervisor;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-            me.watch(child, drained, init)
+            me.watch(child, sup, drained, init)
         }));
         let code = match outcome {
             Ok(code) => code,
@@ -213,23 +302,23 @@ impl ServiceInner {
 
     /// Waits for the worker to exit and its output to be handled; its exit
     /// code (`None` when someone else reaped it).
-    fn watch(&self, mut child: Child, drained: Receiver<()>, init: Option<PathBuf>) -> Option<i32> {
+    fn watch(
+        &self,
+        mut child: Child,
+        supervisor: &mut Child,
+        drained: Receiver<()>,
+        init: Option<PathBuf>,
+    ) -> Option<i32> {
         let pid = child.id() as libc::pid_t;
+        // False when someone else reaped it (a host ignoring SIGCHLD).
         let ours = wait_exited_unreaped(pid);
         if let Some(p) = lock(&self.process).as_mut() {
             p.exited = true;
-            // Reaped by someone else (a host ignoring SIGCHLD): the pid may
-            // already name another process.
-            p.reaped = !ours;
         }
         crate::faults::point(crate::faults::Fault::MonitorPanic);
-        if ours {
-            // Whatever is left of the worker's process group would hold our
-            // pipes open (and is an orphan): end it while the zombie leader
-            // keeps the group id from being recycled.
-            // SAFETY: plain syscall on our own unreaped child's group.
-            unsafe { libc::killpg(pid, libc::SIGKILL) };
-        }
+        // Whatever is left of the worker's process group would hold our
+        // pipes open (and is an orphan): end it.
+        self.end_group(supervisor);
         // Every thread blocked on the worker's pipes wakes; the readers
         // drain what is left, waiting at most DRAIN_GRACE for end-of-file.
         if let Some(l) = self.latch.get() {
@@ -246,14 +335,8 @@ impl ServiceInner {
         for _ in 0..2 {
             let _ = drained.recv();
         }
-        let code = {
-            let mut process = lock(&self.process);
-            let status = if ours { child.wait().ok() } else { None };
-            if let Some(p) = process.as_mut() {
-                p.reaped = true;
-            }
-            status.map(|s| s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0)))
-        };
+        let status = if ours { child.wait().ok() } else { None };
+        let code = status.map(|s| s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0)));
         if let Some(p) = init {
             // The worker deletes it after running it; not if it died first.
             let _ = std::fs::remove_file(p);
