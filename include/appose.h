@@ -34,6 +34,8 @@
 #define APPOSE_VERSION "0.1.0"
 
 
+
+
 /**
  * Status of a fallible call. The numbers are part of the ABI and are never
  * reused or renumbered.
@@ -590,7 +592,8 @@ size_t appose_dtype_size(int dtype);
 
 /**
  * A new array of `dtype` (an appose_dtype) and `shape` (`ndim` extents,
- * listed in `order`), in a new owned block. Free with `appose_ndarray_free`.
+ * listed in `order`), in a new owned block, reserved as by
+ * `appose_shm_create`. Free with `appose_ndarray_free`.
  */
 enum appose_status appose_ndarray_new(int dtype,
                                       const size_t *shape,
@@ -745,7 +748,9 @@ enum appose_status appose_service_free(struct appose_service *service);
  * Creates a block of `rsize` bytes named `psm_` + 8 random hex digits.
  * Owned: unlinked when its last handle (including arrays over it and values
  * holding it) is freed, and at normal process exit. Free with
- * `appose_shm_free`.
+ * `appose_shm_free`. Its pages are reserved in /dev/shm: a block that does
+ * not fit gives `APPOSE_STATUS_IO`, with the sizes and the fix in
+ * `appose_last_error()`, instead of SIGBUS at the first write.
  */
 enum appose_status appose_shm_create(size_t rsize, struct appose_shm **shm_out);
 

@@ -17,6 +17,14 @@
 //! `atexit` hook, so a program that forgets a handle leaves nothing in
 //! `/dev/shm`. Blocks can be used from any thread; the bytes themselves are
 //! shared with other processes and no locking is implied.
+//!
+//! Space: `/dev/shm` is a tmpfs, often small (Docker gives 64 MB), and
+//! `ftruncate` alone only sets a size: the pages come at the first write,
+//! and a write that finds the filesystem full kills the process with SIGBUS.
+//! So creation also reserves the pages (`fallocate`), and a block that does
+//! not fit is refused with the sizes and the fix, leaving nothing behind.
+//! Reserving zeroes every page up front: the first write then no longer has
+//! to, so the time moves rather than grows.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
@@ -96,6 +104,130 @@ fn last_os_error(what: String) -> Error {
     Error::io(what, std::io::Error::last_os_error())
 }
 
+/// Where glibc's `shm_open` keeps blocks on Linux.
+pub(crate) const SHM_DIR: &str = "/dev/shm";
+
+/// Reserved in steps, so that a signal (a JVM's, a profiler's) interrupting
+/// `fallocate`, which then gives back what that call had reserved, costs
+/// one step and not the whole block.
+const RESERVE_STEP: usize = 64 << 20;
+
+/// Reserves the pages of a new block of `rsize` bytes, so that running out
+/// of space is this error rather than SIGBUS at the first write.
+fn reserve(fd: libc::c_int, name: &str, rsize: usize) -> Result<()> {
+    let mut done = 0;
+    while done < rsize {
+        let step = RESERVE_STEP.min(rsize - done);
+        // Sizes fit off_t: ftruncate took rsize already.
+        // SAFETY: fd is ours and open.
+        let rc = unsafe { libc::fallocate(fd, 0, done as libc::off_t, step as libc::off_t) };
+        if rc == 0 {
+            done += step;
+            continue;
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            // Not a tmpfs (ramfs has no size limit, other filesystems may
+            // lack fallocate): check the free space at least, as nothing
+            // can be reserved.
+            Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => {
+                return match space() {
+                    Some(s) if s.total > 0 && s.free < rsize as u64 => {
+                        Err(no_space(name, rsize, "not enough free space", Some(s)))
+                    }
+                    _ => Ok(()),
+                };
+            }
+            Some(libc::ENOSPC) | Some(libc::ENOMEM) => {
+                return Err(no_space(name, rsize, &err.to_string(), space()))
+            }
+            _ => {
+                return Err(Error::io(
+                    format!(
+                        "cannot reserve {} for shared memory block {name}",
+                        bytes(rsize as u64)
+                    ),
+                    err,
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Free and total bytes of the filesystem holding the blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Space {
+    pub free: u64,
+    pub total: u64,
+}
+
+/// The space of `/dev/shm`, if it can be read.
+pub(crate) fn space() -> Option<Space> {
+    let path = CString::new(SHM_DIR).expect("no NUL");
+    // SAFETY: zeroed statvfs is a valid out-buffer; the path is a C string.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(path.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    let unit = st.f_frsize as u64;
+    Some(Space {
+        free: st.f_bavail as u64 * unit,
+        total: st.f_blocks as u64 * unit,
+    })
+}
+
+/// `n` bytes, exactly and in binary units: `67108864 bytes (64.0 MiB)`.
+pub(crate) fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = "";
+    for u in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = u;
+    }
+    if unit.is_empty() {
+        format!("{n} bytes")
+    } else {
+        format!("{n} bytes ({value:.1} {unit})")
+    }
+}
+
+/// A `--shm-size` that holds `needed` bytes: whole GiB, a power of two.
+pub(crate) fn suggested_shm_size(needed: u64) -> String {
+    let gib = needed.div_ceil(1 << 30).max(1).next_power_of_two();
+    format!("{gib}g")
+}
+
+/// What `/dev/shm` has, for messages: `/dev/shm has N free of M`.
+pub(crate) fn describe_space(space: Option<Space>) -> String {
+    match space {
+        Some(s) => format!("{SHM_DIR} has {} free of {}", bytes(s.free), bytes(s.total)),
+        None => format!("the free space of {SHM_DIR} cannot be read"),
+    }
+}
+
+fn no_space(name: &str, rsize: usize, why: &str, space: Option<Space>) -> Error {
+    let used = space.map_or(0, |s| s.total.saturating_sub(s.free));
+    let size = suggested_shm_size(used + rsize as u64);
+    Error::new(
+        ErrorKind::Io,
+        format!(
+            "cannot reserve {} for shared memory block {name}: {why}; {}. \
+             Without the reservation the first write would kill the process \
+             with SIGBUS. Make room: free blocks no longer needed, run the \
+             container with --shm-size={size}, or remount {SHM_DIR} larger \
+             (mount -o remount,size={size} {SHM_DIR}).",
+            bytes(rsize as u64),
+            describe_space(space),
+        ),
+    )
+}
+
 impl SharedMemory {
     /// Creates a block of `rsize` bytes with a fresh random name
     /// (`psm_` + 8 hex digits, as Python does).
@@ -117,7 +249,8 @@ impl SharedMemory {
         ))
     }
 
-    /// Creates a block with the given name (without the leading slash).
+    /// Creates a block with the given name (without the leading slash). Its
+    /// pages are reserved: a block `/dev/shm` has no room for is refused.
     pub fn create_named(name: &str, rsize: usize) -> Result<Self> {
         if rsize == 0 {
             return Err(Error::new(
@@ -143,10 +276,13 @@ impl SharedMemory {
             .ok()
             // SAFETY: fd is ours and open.
             .filter(|&len| unsafe { libc::ftruncate(fd, len) } == 0);
-        if sized.is_none() {
-            let err = last_os_error(format!(
+        let sized = match sized {
+            Some(_) => reserve(fd, name, rsize),
+            None => Err(last_os_error(format!(
                 "cannot size shared memory block {name} to {rsize} bytes"
-            ));
+            ))),
+        };
+        if let Err(err) = sized {
             // SAFETY: fd is ours; the name is the block we just created.
             unsafe {
                 libc::close(fd);
@@ -429,13 +565,79 @@ mod tests {
 
     #[test]
     fn blocks_over_4_gib() {
-        // Sparse: nothing is touched but the last page.
+        // Made sparse by hand: creating one here would reserve 4 GiB of
+        // memory. Creation's sizes past 4 GiB are checked in
+        // tests/shm_space.rs.
         let big = (4usize << 30) + 4096;
-        let a = SharedMemory::create(big).unwrap();
+        let name = format!("psm_t{:07x}", std::process::id() & 0xfff_ffff);
+        let c = c_name(&name).unwrap();
+        // SAFETY: plain syscalls on a block of our own.
+        unsafe {
+            let fd = libc::shm_open(
+                c.as_ptr(),
+                libc::O_CREAT | libc::O_EXCL | libc::O_RDWR,
+                0o600,
+            );
+            assert!(fd >= 0, "{}", std::io::Error::last_os_error());
+            assert_eq!(libc::ftruncate(fd, big as libc::off_t), 0);
+            libc::close(fd);
+        }
+        let a = SharedMemory::attach(&name).unwrap();
+        a.set_unlink_on_drop(true);
         unsafe { *a.as_ptr().add(big - 1) = 7 };
         let b = SharedMemory::attach(a.name()).unwrap();
         assert_eq!(b.size(), big);
         assert_eq!(b.rsize(), big);
         assert_eq!(unsafe { *b.as_ptr().add(big - 1) }, 7);
+        drop((a, b));
+        assert!(!exists(&name));
+    }
+
+    #[test]
+    fn creation_reserves_every_page() {
+        let a = SharedMemory::create((1 << 20) + 1).unwrap();
+        let c = c_name(a.name()).unwrap();
+        // SAFETY: plain syscalls; fd is ours, closed after.
+        let allocated = unsafe {
+            let fd = libc::shm_open(c.as_ptr(), libc::O_RDONLY, 0);
+            assert!(fd >= 0);
+            let mut st: libc::stat = std::mem::zeroed();
+            assert_eq!(libc::fstat(fd, &mut st), 0);
+            libc::close(fd);
+            st.st_blocks as u64 * 512
+        };
+        // Untouched, a merely sized block has no pages at all.
+        assert!(allocated > 1 << 20, "{allocated} bytes allocated");
+    }
+
+    #[test]
+    fn the_no_space_message_says_what_and_how_to_fix_it() {
+        assert_eq!(bytes(1000), "1000 bytes");
+        assert_eq!(bytes(4095), "4095 bytes (4.0 KiB)");
+        assert_eq!(bytes(64 << 20), "67108864 bytes (64.0 MiB)");
+        assert_eq!(bytes((4 << 30) + 4096), "4294971392 bytes (4.0 GiB)");
+        assert_eq!(suggested_shm_size(1), "1g");
+        assert_eq!(suggested_shm_size((1 << 30) + 1), "2g");
+        assert_eq!(suggested_shm_size(5 << 30), "8g");
+        let space = Space {
+            free: 16 << 20,
+            total: 64 << 20,
+        };
+        let err = no_space(
+            "psm_00000000",
+            100 << 20,
+            "No space left on device",
+            Some(space),
+        );
+        assert_eq!(err.kind(), ErrorKind::Io);
+        assert_eq!(
+            err.message(),
+            "cannot reserve 104857600 bytes (100.0 MiB) for shared memory block \
+             psm_00000000: No space left on device; /dev/shm has 16777216 bytes \
+             (16.0 MiB) free of 67108864 bytes (64.0 MiB). Without the reservation \
+             the first write would kill the process with SIGBUS. Make room: free \
+             blocks no longer needed, run the container with --shm-size=1g, or \
+             remount /dev/shm larger (mount -o remount,size=1g /dev/shm)."
+        );
     }
 }

@@ -128,7 +128,8 @@ pub extern "C" fn appose_dtype_size(dtype: c_int) -> usize {
 }
 
 /// A new array of `dtype` (an appose_dtype) and `shape` (`ndim` extents,
-/// listed in `order`), in a new owned block. Free with `appose_ndarray_free`.
+/// listed in `order`), in a new owned block, reserved as by
+/// `appose_shm_create`. Free with `appose_ndarray_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_ndarray_new(
     dtype: c_int,

@@ -9,7 +9,9 @@ use crate::SharedMemory;
 /// Creates a block of `rsize` bytes named `psm_` + 8 random hex digits.
 /// Owned: unlinked when its last handle (including arrays over it and values
 /// holding it) is freed, and at normal process exit. Free with
-/// `appose_shm_free`.
+/// `appose_shm_free`. Its pages are reserved in /dev/shm: a block that does
+/// not fit gives `APPOSE_STATUS_IO`, with the sizes and the fix in
+/// `appose_last_error()`, instead of SIGBUS at the first write.
 #[no_mangle]
 pub unsafe extern "C" fn appose_shm_create(
     rsize: usize,
