@@ -13,7 +13,8 @@ use appose::{DType, ErrorKind, NDArray, Order, SharedMemory, TaskStatus};
 use common::PrivateShm;
 
 const MIB: usize = 1 << 20;
-const TMPFS: PrivateShm = PrivateShm::Tmpfs(16 << 20);
+const TMPFS_BYTES: u64 = 16 << 20;
+const TMPFS: PrivateShm = PrivateShm::Tmpfs(TMPFS_BYTES);
 
 /// Everything in /dev/shm: blocks and any other file.
 fn listing() -> BTreeSet<String> {
@@ -52,6 +53,27 @@ fn a_block_larger_than_dev_shm_is_refused_and_leaves_nothing() {
     // And through the array API.
     let err = NDArray::new(DType::Float32, &[16 * MIB / 4, 2], Order::C).unwrap_err();
     assert!(err.message().contains("33554432 bytes"), "{err}");
+    assert_eq!(listing(), before);
+
+    // Full to the last page (by someone else), even one page is refused
+    // with the same message.
+    let filler = std::fs::File::create("/dev/shm/filler").unwrap();
+    let mut len = TMPFS_BYTES;
+    while unsafe { libc::fallocate(std::os::fd::AsRawFd::as_raw_fd(&filler), 0, 0, len as i64) }
+        != 0
+    {
+        len -= 4096;
+    }
+    let err = SharedMemory::create(4096).unwrap_err();
+    assert!(
+        err.message()
+            .starts_with("cannot reserve 4096 bytes (4.0 KiB)")
+            && err.message().contains("No space left on device")
+            && err.message().contains("/dev/shm has 0 bytes free"),
+        "{err}"
+    );
+    drop(filler);
+    std::fs::remove_file("/dev/shm/filler").unwrap();
     assert_eq!(listing(), before);
 }
 

@@ -15,8 +15,12 @@
 //!
 //! Blocks still owned when the process exits normally are unlinked by an
 //! `atexit` hook, so a program that forgets a handle leaves nothing in
-//! `/dev/shm`. Blocks can be used from any thread; the bytes themselves are
-//! shared with other processes and no locking is implied.
+//! `/dev/shm`. A process that is killed cannot clean up: the blocks it owned
+//! are unlinked by the next process that uses the library, from the owner
+//! registry each process keeps in `/dev/shm` (`registry.rs` says how, and
+//! how a live owner's blocks are never touched). Blocks can be used from
+//! any thread; the bytes themselves are shared with other processes and no
+//! locking is implied.
 //!
 //! Space: `/dev/shm` is a tmpfs, often small (Docker gives 64 MB), and
 //! `ftruncate` alone only sets a size: the pages come at the first write,
@@ -26,13 +30,17 @@
 //! Reserving zeroes every page up front: the first write then no longer has
 //! to, so the time moves rather than grows.
 
-use std::collections::{HashMap, HashSet};
+mod registry;
+
+use std::collections::HashMap;
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, Once, Weak};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock;
+
+pub use registry::{reclaim_orphans, registry_path};
 
 /// A mapped shared memory block. Clones share the mapping.
 #[derive(Clone)]
@@ -45,6 +53,9 @@ struct Block {
     rsize: usize,
     size: usize,
     ptr: *mut u8,
+    /// Tells this block apart from a later one of the same name, for the
+    /// registry.
+    ino: u64,
     unlink_on_drop: AtomicBool,
 }
 
@@ -59,39 +70,12 @@ unsafe impl Sync for Block {}
 /// worker handing back one of our own blocks cannot make us unlink it early.
 static LIVE: LazyLock<Mutex<HashMap<String, Weak<Block>>>> = LazyLock::new(Default::default);
 
-/// Names of the blocks this process owns and still has mapped.
-static OWNED: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
-static AT_EXIT: Once = Once::new();
-
-extern "C" fn unlink_owned_at_exit() {
-    // Best effort: a process that exits normally leaves no block it owns.
-    if let Ok(names) = OWNED.lock() {
-        for name in names.iter() {
-            if let Ok(c) = CString::new(format!("/{name}")) {
-                // SAFETY: plain syscall with a valid C string.
-                unsafe { libc::shm_unlink(c.as_ptr()) };
-            }
-        }
-    }
-}
-
-fn track_owned(name: &str, owned: bool) {
-    AT_EXIT.call_once(|| {
-        // SAFETY: registering a plain extern "C" fn.
-        unsafe { libc::atexit(unlink_owned_at_exit) };
-    });
-    let mut names = lock(&OWNED);
-    if owned {
-        names.insert(name.to_owned());
-    } else {
-        names.remove(name);
-    }
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 250 && !name.contains('/') && !name.contains('\0')
 }
 
 fn c_name(name: &str) -> Result<CString> {
-    let valid =
-        !name.is_empty() && name.len() <= 250 && !name.contains('/') && !name.contains('\0');
-    if !valid {
+    if !valid_name(name) {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
             format!("invalid shared memory name {name:?} (1-250 characters, no '/')"),
@@ -102,6 +86,17 @@ fn c_name(name: &str) -> Result<CString> {
 
 fn last_os_error(what: String) -> Error {
     Error::io(what, std::io::Error::last_os_error())
+}
+
+fn inode(fd: libc::c_int, name: &str) -> Result<u64> {
+    // SAFETY: zeroed stat is a valid out-buffer; fd is open.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return Err(last_os_error(format!(
+            "cannot read the inode of block {name}"
+        )));
+    }
+    Ok(st.st_ino)
 }
 
 /// Where glibc's `shm_open` keeps blocks on Linux.
@@ -259,6 +254,18 @@ impl SharedMemory {
             ));
         }
         let c = c_name(name)?;
+        if name.starts_with(registry::PREFIX) {
+            // Reclaiming would take such a block for a dead owner's registry.
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "invalid shared memory name {name:?}: names starting with {:?} \
+                     are the library's owner registries",
+                    registry::PREFIX
+                ),
+            ));
+        }
+        registry::reclaim_once();
         // SAFETY: plain syscall with a valid C string.
         let fd = unsafe {
             libc::shm_open(
@@ -272,6 +279,38 @@ impl SharedMemory {
                 "cannot create shared memory block {name}"
             )));
         }
+        // Until mapped, a failure takes the block back: unlinked, and out of
+        // the registry if it got there.
+        let fail = |err: Error, registered: bool| -> Result<Self> {
+            // SAFETY: fd is ours; the name is the block we just created.
+            unsafe {
+                libc::close(fd);
+                libc::shm_unlink(c.as_ptr());
+            }
+            if registered {
+                registry::disown(name);
+            }
+            Err(err)
+        };
+        let ino = match inode(fd, name) {
+            Ok(ino) => ino,
+            Err(e) => return fail(e, false),
+        };
+        // Recorded before it takes any space: if this process is killed from
+        // here on, the next one unlinks the block.
+        if let Err(e) = registry::own(name, ino) {
+            // A /dev/shm full to the last page has no room for the registry
+            // either: say so as for the block itself.
+            if e.raw_os_error() == Some(libc::ENOSPC) {
+                return fail(no_space(name, rsize, &e.to_string(), space()), false);
+            }
+            let context = format!(
+                "cannot record shared memory block {name} in this process's owner \
+                 registry in {SHM_DIR} (which lets the next process remove the \
+                 block if this one is killed)"
+            );
+            return fail(Error::io(context, e), false);
+        }
         let sized = libc::off_t::try_from(rsize)
             .ok()
             // SAFETY: fd is ours and open.
@@ -283,18 +322,14 @@ impl SharedMemory {
             ))),
         };
         if let Err(err) = sized {
-            // SAFETY: fd is ours; the name is the block we just created.
-            unsafe {
-                libc::close(fd);
-                libc::shm_unlink(c.as_ptr());
-            }
-            return Err(err);
+            return fail(err, true);
         }
-        match Self::map(fd, name, rsize, rsize, true) {
+        match Self::map(fd, name, rsize, rsize, ino, true) {
             Ok(shm) => Ok(shm),
             Err(e) => {
                 // SAFETY: the name is the block we just created.
                 unsafe { libc::shm_unlink(c.as_ptr()) };
+                registry::disown(name);
                 Err(e)
             }
         }
@@ -316,6 +351,7 @@ impl SharedMemory {
     /// mapped (`true`) or already mapped in this process (`false`).
     pub(crate) fn attach_or_share(name: &str, rsize: Option<usize>) -> Result<(Self, bool)> {
         let c = c_name(name)?;
+        registry::reclaim_once();
         let live = lock(&LIVE).get(name).and_then(Weak::upgrade);
         if let Some(inner) = live {
             let shm = SharedMemory { inner };
@@ -356,11 +392,18 @@ impl SharedMemory {
                 format!("shared memory block {name} has {size} bytes, {rsize} were expected"),
             ));
         }
-        Self::map(fd, name, rsize, size, false).map(|shm| (shm, true))
+        Self::map(fd, name, rsize, size, st.st_ino, false).map(|shm| (shm, true))
     }
 
     /// Maps `fd` (and closes it: the mapping keeps the block).
-    fn map(fd: libc::c_int, name: &str, rsize: usize, size: usize, owned: bool) -> Result<Self> {
+    fn map(
+        fd: libc::c_int,
+        name: &str,
+        rsize: usize,
+        size: usize,
+        ino: u64,
+        owned: bool,
+    ) -> Result<Self> {
         // SAFETY: fd is open read-write and `size` bytes long.
         let ptr = unsafe {
             libc::mmap(
@@ -379,14 +422,12 @@ impl SharedMemory {
         if let Some(e) = err {
             return Err(e);
         }
-        if owned {
-            track_owned(name, true);
-        }
         let inner = Arc::new(Block {
             name: name.to_owned(),
             rsize,
             size,
             ptr: ptr.cast(),
+            ino,
             unlink_on_drop: AtomicBool::new(owned),
         });
         lock(&LIVE).insert(name.to_owned(), Arc::downgrade(&inner));
@@ -437,10 +478,17 @@ impl SharedMemory {
     }
 
     /// Sets whether the block is unlinked when the last handle goes (and at
-    /// normal process exit).
+    /// normal process exit, or after a kill by the next process that uses
+    /// the library).
     pub fn set_unlink_on_drop(&self, unlink: bool) {
         self.inner.unlink_on_drop.store(unlink, Ordering::Release);
-        track_owned(&self.inner.name, unlink);
+        if unlink {
+            // Best effort: unrecorded, the block is still unlinked with its
+            // last handle and at normal exit, only not after a kill.
+            let _ = registry::own(&self.inner.name, self.inner.ino);
+        } else {
+            registry::disown(&self.inner.name);
+        }
     }
 
     /// Whether the block still exists under its name.
@@ -483,7 +531,7 @@ impl Drop for Block {
                 // SAFETY: plain syscall with a valid C string.
                 unsafe { libc::shm_unlink(c.as_ptr()) };
             }
-            track_owned(&self.name, false);
+            registry::disown(&self.name);
         }
     }
 }
@@ -561,6 +609,9 @@ mod tests {
         );
         let err = SharedMemory::create_named(a.name(), 16).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+        let err = SharedMemory::create_named("appose_owner_1_2", 16).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        assert!(!exists("appose_owner_1_2"));
     }
 
     #[test]
