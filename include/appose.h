@@ -34,6 +34,8 @@
 #define APPOSE_VERSION "0.1.0"
 
 
+
+
 /**
  * Status of a fallible call. The numbers are part of the ABI and are never
  * reused or renumbered.
@@ -607,8 +609,9 @@ size_t appose_dtype_size(int dtype);
 
 /**
  * A new array of `dtype` (an appose_dtype) and `shape` (`ndim` extents,
- * listed in `order`), in a new owned block. Free with `appose_ndarray_free`.
- * `ndim` 0 (`shape` may be NULL) makes a 0-d array of one element.
+ * listed in `order`), in a new owned block, reserved as by
+ * `appose_shm_create`. Free with `appose_ndarray_free`. `ndim` 0 (`shape`
+ * may be NULL) makes a 0-d array of one element.
  */
 enum appose_status appose_ndarray_new(int dtype,
                                       const size_t *shape,
@@ -764,8 +767,11 @@ enum appose_status appose_service_free(struct appose_service *service);
 /**
  * Creates a block of `rsize` bytes named `psm_` + 8 random hex digits.
  * Owned: unlinked when its last handle (including arrays over it and values
- * holding it) is freed, and at normal process exit. Free with
- * `appose_shm_free`.
+ * holding it) is freed, and at normal process exit; if the process is
+ * killed, by the next process that uses the library. Free with
+ * `appose_shm_free`. Its pages are reserved in /dev/shm: a block that does
+ * not fit gives `APPOSE_STATUS_IO`, with the sizes and the fix in
+ * `appose_last_error()`, instead of SIGBUS at the first write.
  */
 enum appose_status appose_shm_create(size_t rsize, struct appose_shm **shm_out);
 
@@ -812,7 +818,8 @@ enum appose_status appose_shm_unlink_on_free(const struct appose_shm *shm, bool 
 
 /**
  * Sets whether the block is unlinked when its last handle goes (and at
- * normal process exit). Pass false to keep a block for another process.
+ * normal process exit, or after a kill by the next process that uses the
+ * library). Pass false to keep a block for another process.
  */
 enum appose_status appose_shm_set_unlink_on_free(struct appose_shm *shm, bool unlink);
 

@@ -1,7 +1,8 @@
 //! The worker protocol: requests we write, responses we read.
 //!
-//! Owns the wire form of requests and the tolerant reading of worker stdout.
-//! Pure functions, no threads.
+//! Owns the wire form of requests, the tolerant reading of worker stdout and
+//! the crash report. Pure functions, no threads (the crash report of a
+//! worker killed by SIGBUS reads the free space of `/dev/shm`).
 //!
 //! The Python worker writes a response and its newline in two writes, so
 //! concurrent tasks produce lines such as `{A}{B}` and blank lines; scripts
@@ -352,8 +353,35 @@ pub fn cancel_request(task: &str) -> String {
     s
 }
 
-/// The crash report both peers give a task whose worker exited under it.
+/// How a death by SIGBUS is reported: 128 + signal 7, by us and by a shell
+/// or launcher between us and the worker alike.
+pub const SIGBUS_EXIT_CODE: i32 = 128 + libc::SIGBUS;
+
+/// The crash report both peers give a task whose worker exited under it,
+/// to the letter; after it, for a worker killed by SIGBUS, one line of ours
+/// saying what that usually means.
 pub fn crash_message(exit_code: i32, invalid_lines: &[String], error_lines: &[String]) -> String {
+    let mut s = peers_crash_message(exit_code, invalid_lines, error_lines);
+    if exit_code == SIGBUS_EXIT_CODE {
+        s.push_str(&sigbus_hint(crate::shm::space()));
+    }
+    s
+}
+
+/// The line added to the crash report of a worker killed by SIGBUS, given
+/// what `/dev/shm` has now. Mapped files that shrink also raise SIGBUS, but
+/// here the usual cause is a block written past the space of `/dev/shm`.
+pub(crate) fn sigbus_hint(space: Option<crate::shm::Space>) -> String {
+    let size = crate::shm::suggested_shm_size(space.map_or(0, |s| s.total.saturating_mul(2)));
+    format!(
+        "The worker was killed by SIGBUS (exit code {SIGBUS_EXIT_CODE}): most likely shared \
+         memory ran out ({}). Give it more: run the container with --shm-size={size}, or \
+         remount /dev/shm larger (mount -o remount,size={size} /dev/shm).\n",
+        crate::shm::describe_space(space)
+    )
+}
+
+fn peers_crash_message(exit_code: i32, invalid_lines: &[String], error_lines: &[String]) -> String {
     let mut s = format!("Worker crashed with exit code {exit_code}.\n\n[stdout]\n");
     let section = |s: &mut String, lines: &[String]| {
         if lines.is_empty() {
@@ -554,5 +582,37 @@ mod tests {
             crash_message(1, &[], &["boom".into()]),
             "Worker crashed with exit code 1.\n\n[stdout]\n<none>\n\n[stderr]\nboom\n"
         );
+        // Other signals get the peers' report alone.
+        assert_eq!(
+            crash_message(137, &["x".into()], &[]),
+            "Worker crashed with exit code 137.\n\n[stdout]\nx\n\n[stderr]\n<none>\n"
+        );
+    }
+
+    #[test]
+    fn a_sigbus_crash_says_what_it_usually_means() {
+        let peers = "Worker crashed with exit code 135.\n\n[stdout]\n<none>\n\n[stderr]\nboom\n";
+        let message = crash_message(135, &[], &["boom".into()]);
+        let hint = message
+            .strip_prefix(peers)
+            .expect("the peers' report comes first");
+        assert!(
+            hint.starts_with("The worker was killed by SIGBUS"),
+            "{hint}"
+        );
+        assert!(hint.contains("/dev/shm has "), "{hint}");
+        assert_eq!(hint.matches('\n').count(), 1, "one line: {hint:?}");
+        let space = crate::shm::Space {
+            free: 0,
+            total: 64 << 20,
+        };
+        assert_eq!(
+            sigbus_hint(Some(space)),
+            "The worker was killed by SIGBUS (exit code 135): most likely shared memory ran \
+             out (/dev/shm has 0 bytes free of 67108864 bytes (64.0 MiB)). Give it more: run \
+             the container with --shm-size=1g, or remount /dev/shm larger (mount -o \
+             remount,size=1g /dev/shm).\n"
+        );
+        assert!(sigbus_hint(None).contains("the free space of /dev/shm cannot be read"));
     }
 }

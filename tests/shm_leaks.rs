@@ -1,5 +1,6 @@
-//! `/dev/shm` is left exactly as found: one test alone in its binary, so no
-//! other test's blocks come and go while it compares.
+//! `/dev/shm` is left exactly as found, blocks and owner registries: one
+//! test alone in its binary, so no other test's blocks come and go while it
+//! compares.
 
 mod common;
 
@@ -13,7 +14,7 @@ fn blocks() -> BTreeSet<String> {
     std::fs::read_dir("/dev/shm")
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("psm_"))
+        .filter(|n| n.starts_with("psm_") || n.starts_with("appose_owner_"))
         .collect()
 }
 

@@ -8,8 +8,11 @@ use crate::SharedMemory;
 
 /// Creates a block of `rsize` bytes named `psm_` + 8 random hex digits.
 /// Owned: unlinked when its last handle (including arrays over it and values
-/// holding it) is freed, and at normal process exit. Free with
-/// `appose_shm_free`.
+/// holding it) is freed, and at normal process exit; if the process is
+/// killed, by the next process that uses the library. Free with
+/// `appose_shm_free`. Its pages are reserved in /dev/shm: a block that does
+/// not fit gives `APPOSE_STATUS_IO`, with the sizes and the fix in
+/// `appose_last_error()`, instead of SIGBUS at the first write.
 #[no_mangle]
 pub unsafe extern "C" fn appose_shm_create(
     rsize: usize,
@@ -126,7 +129,8 @@ pub unsafe extern "C" fn appose_shm_unlink_on_free(
 }
 
 /// Sets whether the block is unlinked when its last handle goes (and at
-/// normal process exit). Pass false to keep a block for another process.
+/// normal process exit, or after a kill by the next process that uses the
+/// library). Pass false to keep a block for another process.
 #[no_mangle]
 pub extern "C" fn appose_shm_set_unlink_on_free(
     shm: *mut appose_shm,

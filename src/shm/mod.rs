@@ -15,16 +15,32 @@
 //!
 //! Blocks still owned when the process exits normally are unlinked by an
 //! `atexit` hook, so a program that forgets a handle leaves nothing in
-//! `/dev/shm`. Blocks can be used from any thread; the bytes themselves are
-//! shared with other processes and no locking is implied.
+//! `/dev/shm`. A process that is killed cannot clean up: the blocks it owned
+//! are unlinked by the next process that uses the library, from the owner
+//! registry each process keeps in `/dev/shm` (`registry.rs` says how, and
+//! how a live owner's blocks are never touched). Blocks can be used from
+//! any thread; the bytes themselves are shared with other processes and no
+//! locking is implied.
+//!
+//! Space: `/dev/shm` is a tmpfs, often small (Docker gives 64 MB), and
+//! `ftruncate` alone only sets a size: the pages come at the first write,
+//! and a write that finds the filesystem full kills the process with SIGBUS.
+//! So creation also reserves the pages (`fallocate`), and a block that does
+//! not fit is refused with the sizes and the fix, leaving nothing behind.
+//! Reserving zeroes every page up front: the first write then no longer has
+//! to, so the time moves rather than grows.
 
-use std::collections::{HashMap, HashSet};
+mod registry;
+
+use std::collections::HashMap;
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, Once, Weak};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock;
+
+pub use registry::{reclaim_orphans, registry_path};
 
 /// A mapped shared memory block. Clones share the mapping.
 #[derive(Clone)]
@@ -37,6 +53,9 @@ struct Block {
     rsize: usize,
     size: usize,
     ptr: *mut u8,
+    /// Tells this block apart from a later one of the same name, for the
+    /// registry.
+    ino: u64,
     unlink_on_drop: AtomicBool,
 }
 
@@ -51,39 +70,12 @@ unsafe impl Sync for Block {}
 /// worker handing back one of our own blocks cannot make us unlink it early.
 static LIVE: LazyLock<Mutex<HashMap<String, Weak<Block>>>> = LazyLock::new(Default::default);
 
-/// Names of the blocks this process owns and still has mapped.
-static OWNED: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
-static AT_EXIT: Once = Once::new();
-
-extern "C" fn unlink_owned_at_exit() {
-    // Best effort: a process that exits normally leaves no block it owns.
-    if let Ok(names) = OWNED.lock() {
-        for name in names.iter() {
-            if let Ok(c) = CString::new(format!("/{name}")) {
-                // SAFETY: plain syscall with a valid C string.
-                unsafe { libc::shm_unlink(c.as_ptr()) };
-            }
-        }
-    }
-}
-
-fn track_owned(name: &str, owned: bool) {
-    AT_EXIT.call_once(|| {
-        // SAFETY: registering a plain extern "C" fn.
-        unsafe { libc::atexit(unlink_owned_at_exit) };
-    });
-    let mut names = lock(&OWNED);
-    if owned {
-        names.insert(name.to_owned());
-    } else {
-        names.remove(name);
-    }
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 250 && !name.contains('/') && !name.contains('\0')
 }
 
 fn c_name(name: &str) -> Result<CString> {
-    let valid =
-        !name.is_empty() && name.len() <= 250 && !name.contains('/') && !name.contains('\0');
-    if !valid {
+    if !valid_name(name) {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
             format!("invalid shared memory name {name:?} (1-250 characters, no '/')"),
@@ -94,6 +86,141 @@ fn c_name(name: &str) -> Result<CString> {
 
 fn last_os_error(what: String) -> Error {
     Error::io(what, std::io::Error::last_os_error())
+}
+
+fn inode(fd: libc::c_int, name: &str) -> Result<u64> {
+    // SAFETY: zeroed stat is a valid out-buffer; fd is open.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return Err(last_os_error(format!(
+            "cannot read the inode of block {name}"
+        )));
+    }
+    Ok(st.st_ino)
+}
+
+/// Where glibc's `shm_open` keeps blocks on Linux.
+pub(crate) const SHM_DIR: &str = "/dev/shm";
+
+/// Reserved in steps, so that a signal (a JVM's, a profiler's) interrupting
+/// `fallocate`, which then gives back what that call had reserved, costs
+/// one step and not the whole block.
+const RESERVE_STEP: usize = 64 << 20;
+
+/// Reserves the pages of a new block of `rsize` bytes, so that running out
+/// of space is this error rather than SIGBUS at the first write.
+fn reserve(fd: libc::c_int, name: &str, rsize: usize) -> Result<()> {
+    let mut done = 0;
+    while done < rsize {
+        let step = RESERVE_STEP.min(rsize - done);
+        // Sizes fit off_t: ftruncate took rsize already.
+        // SAFETY: fd is ours and open.
+        let rc = unsafe { libc::fallocate(fd, 0, done as libc::off_t, step as libc::off_t) };
+        if rc == 0 {
+            done += step;
+            continue;
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            // Not a tmpfs (ramfs has no size limit, other filesystems may
+            // lack fallocate): check the free space at least, as nothing
+            // can be reserved.
+            Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => {
+                return match space() {
+                    Some(s) if s.total > 0 && s.free < rsize as u64 => {
+                        Err(no_space(name, rsize, "not enough free space", Some(s)))
+                    }
+                    _ => Ok(()),
+                };
+            }
+            Some(libc::ENOSPC) | Some(libc::ENOMEM) => {
+                return Err(no_space(name, rsize, &err.to_string(), space()))
+            }
+            _ => {
+                return Err(Error::io(
+                    format!(
+                        "cannot reserve {} for shared memory block {name}",
+                        bytes(rsize as u64)
+                    ),
+                    err,
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Free and total bytes of the filesystem holding the blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Space {
+    pub free: u64,
+    pub total: u64,
+}
+
+/// The space of `/dev/shm`, if it can be read.
+pub(crate) fn space() -> Option<Space> {
+    let path = CString::new(SHM_DIR).expect("no NUL");
+    // SAFETY: zeroed statvfs is a valid out-buffer; the path is a C string.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(path.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    let unit = st.f_frsize as u64;
+    Some(Space {
+        free: st.f_bavail as u64 * unit,
+        total: st.f_blocks as u64 * unit,
+    })
+}
+
+/// `n` bytes, exactly and in binary units: `67108864 bytes (64.0 MiB)`.
+pub(crate) fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = "";
+    for u in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = u;
+    }
+    if unit.is_empty() {
+        format!("{n} bytes")
+    } else {
+        format!("{n} bytes ({value:.1} {unit})")
+    }
+}
+
+/// A `--shm-size` that holds `needed` bytes: whole GiB, a power of two.
+pub(crate) fn suggested_shm_size(needed: u64) -> String {
+    let gib = needed.div_ceil(1 << 30).max(1).next_power_of_two();
+    format!("{gib}g")
+}
+
+/// What `/dev/shm` has, for messages: `/dev/shm has N free of M`.
+pub(crate) fn describe_space(space: Option<Space>) -> String {
+    match space {
+        Some(s) => format!("{SHM_DIR} has {} free of {}", bytes(s.free), bytes(s.total)),
+        None => format!("the free space of {SHM_DIR} cannot be read"),
+    }
+}
+
+fn no_space(name: &str, rsize: usize, why: &str, space: Option<Space>) -> Error {
+    let used = space.map_or(0, |s| s.total.saturating_sub(s.free));
+    let size = suggested_shm_size(used + rsize as u64);
+    Error::new(
+        ErrorKind::Io,
+        format!(
+            "cannot reserve {} for shared memory block {name}: {why}; {}. \
+             Without the reservation the first write would kill the process \
+             with SIGBUS. Make room: free blocks no longer needed, run the \
+             container with --shm-size={size}, or remount {SHM_DIR} larger \
+             (mount -o remount,size={size} {SHM_DIR}).",
+            bytes(rsize as u64),
+            describe_space(space),
+        ),
+    )
 }
 
 impl SharedMemory {
@@ -117,7 +244,8 @@ impl SharedMemory {
         ))
     }
 
-    /// Creates a block with the given name (without the leading slash).
+    /// Creates a block with the given name (without the leading slash). Its
+    /// pages are reserved: a block `/dev/shm` has no room for is refused.
     pub fn create_named(name: &str, rsize: usize) -> Result<Self> {
         if rsize == 0 {
             return Err(Error::new(
@@ -126,6 +254,18 @@ impl SharedMemory {
             ));
         }
         let c = c_name(name)?;
+        if name.starts_with(registry::PREFIX) {
+            // Reclaiming would take such a block for a dead owner's registry.
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "invalid shared memory name {name:?}: names starting with {:?} \
+                     are the library's owner registries",
+                    registry::PREFIX
+                ),
+            ));
+        }
+        registry::reclaim_once();
         // SAFETY: plain syscall with a valid C string.
         let fd = unsafe {
             libc::shm_open(
@@ -139,26 +279,57 @@ impl SharedMemory {
                 "cannot create shared memory block {name}"
             )));
         }
-        let sized = libc::off_t::try_from(rsize)
-            .ok()
-            // SAFETY: fd is ours and open.
-            .filter(|&len| unsafe { libc::ftruncate(fd, len) } == 0);
-        if sized.is_none() {
-            let err = last_os_error(format!(
-                "cannot size shared memory block {name} to {rsize} bytes"
-            ));
+        // Until mapped, a failure takes the block back: unlinked, and out of
+        // the registry if it got there.
+        let fail = |err: Error, registered: bool| -> Result<Self> {
             // SAFETY: fd is ours; the name is the block we just created.
             unsafe {
                 libc::close(fd);
                 libc::shm_unlink(c.as_ptr());
             }
-            return Err(err);
+            if registered {
+                registry::disown(name);
+            }
+            Err(err)
+        };
+        let ino = match inode(fd, name) {
+            Ok(ino) => ino,
+            Err(e) => return fail(e, false),
+        };
+        // Recorded before it takes any space: if this process is killed from
+        // here on, the next one unlinks the block.
+        if let Err(e) = registry::own(name, ino) {
+            // A /dev/shm full to the last page has no room for the registry
+            // either: say so as for the block itself.
+            if e.raw_os_error() == Some(libc::ENOSPC) {
+                return fail(no_space(name, rsize, &e.to_string(), space()), false);
+            }
+            let context = format!(
+                "cannot record shared memory block {name} in this process's owner \
+                 registry in {SHM_DIR} (which lets the next process remove the \
+                 block if this one is killed)"
+            );
+            return fail(Error::io(context, e), false);
         }
-        match Self::map(fd, name, rsize, rsize, true) {
+        let sized = libc::off_t::try_from(rsize)
+            .ok()
+            // SAFETY: fd is ours and open.
+            .filter(|&len| unsafe { libc::ftruncate(fd, len) } == 0);
+        let sized = match sized {
+            Some(_) => reserve(fd, name, rsize),
+            None => Err(last_os_error(format!(
+                "cannot size shared memory block {name} to {rsize} bytes"
+            ))),
+        };
+        if let Err(err) = sized {
+            return fail(err, true);
+        }
+        match Self::map(fd, name, rsize, rsize, ino, true) {
             Ok(shm) => Ok(shm),
             Err(e) => {
                 // SAFETY: the name is the block we just created.
                 unsafe { libc::shm_unlink(c.as_ptr()) };
+                registry::disown(name);
                 Err(e)
             }
         }
@@ -180,6 +351,7 @@ impl SharedMemory {
     /// mapped (`true`) or already mapped in this process (`false`).
     pub(crate) fn attach_or_share(name: &str, rsize: Option<usize>) -> Result<(Self, bool)> {
         let c = c_name(name)?;
+        registry::reclaim_once();
         let live = lock(&LIVE).get(name).and_then(Weak::upgrade);
         if let Some(inner) = live {
             let shm = SharedMemory { inner };
@@ -220,11 +392,18 @@ impl SharedMemory {
                 format!("shared memory block {name} has {size} bytes, {rsize} were expected"),
             ));
         }
-        Self::map(fd, name, rsize, size, false).map(|shm| (shm, true))
+        Self::map(fd, name, rsize, size, st.st_ino, false).map(|shm| (shm, true))
     }
 
     /// Maps `fd` (and closes it: the mapping keeps the block).
-    fn map(fd: libc::c_int, name: &str, rsize: usize, size: usize, owned: bool) -> Result<Self> {
+    fn map(
+        fd: libc::c_int,
+        name: &str,
+        rsize: usize,
+        size: usize,
+        ino: u64,
+        owned: bool,
+    ) -> Result<Self> {
         // SAFETY: fd is open read-write and `size` bytes long.
         let ptr = unsafe {
             libc::mmap(
@@ -243,14 +422,12 @@ impl SharedMemory {
         if let Some(e) = err {
             return Err(e);
         }
-        if owned {
-            track_owned(name, true);
-        }
         let inner = Arc::new(Block {
             name: name.to_owned(),
             rsize,
             size,
             ptr: ptr.cast(),
+            ino,
             unlink_on_drop: AtomicBool::new(owned),
         });
         lock(&LIVE).insert(name.to_owned(), Arc::downgrade(&inner));
@@ -301,10 +478,17 @@ impl SharedMemory {
     }
 
     /// Sets whether the block is unlinked when the last handle goes (and at
-    /// normal process exit).
+    /// normal process exit, or after a kill by the next process that uses
+    /// the library).
     pub fn set_unlink_on_drop(&self, unlink: bool) {
         self.inner.unlink_on_drop.store(unlink, Ordering::Release);
-        track_owned(&self.inner.name, unlink);
+        if unlink {
+            // Best effort: unrecorded, the block is still unlinked with its
+            // last handle and at normal exit, only not after a kill.
+            let _ = registry::own(&self.inner.name, self.inner.ino);
+        } else {
+            registry::disown(&self.inner.name);
+        }
     }
 
     /// Whether the block still exists under its name.
@@ -347,7 +531,7 @@ impl Drop for Block {
                 // SAFETY: plain syscall with a valid C string.
                 unsafe { libc::shm_unlink(c.as_ptr()) };
             }
-            track_owned(&self.name, false);
+            registry::disown(&self.name);
         }
     }
 }
@@ -425,17 +609,86 @@ mod tests {
         );
         let err = SharedMemory::create_named(a.name(), 16).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+        let err = SharedMemory::create_named("appose_owner_1_2", 16).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        assert!(!exists("appose_owner_1_2"));
     }
 
     #[test]
     fn blocks_over_4_gib() {
-        // Sparse: nothing is touched but the last page.
+        // Made sparse by hand: creating one here would reserve 4 GiB of
+        // memory. Creation's sizes past 4 GiB are checked in
+        // tests/shm_space.rs.
         let big = (4usize << 30) + 4096;
-        let a = SharedMemory::create(big).unwrap();
+        let name = format!("psm_t{:07x}", std::process::id() & 0xfff_ffff);
+        let c = c_name(&name).unwrap();
+        // SAFETY: plain syscalls on a block of our own.
+        unsafe {
+            let fd = libc::shm_open(
+                c.as_ptr(),
+                libc::O_CREAT | libc::O_EXCL | libc::O_RDWR,
+                0o600,
+            );
+            assert!(fd >= 0, "{}", std::io::Error::last_os_error());
+            assert_eq!(libc::ftruncate(fd, big as libc::off_t), 0);
+            libc::close(fd);
+        }
+        let a = SharedMemory::attach(&name).unwrap();
+        a.set_unlink_on_drop(true);
         unsafe { *a.as_ptr().add(big - 1) = 7 };
         let b = SharedMemory::attach(a.name()).unwrap();
         assert_eq!(b.size(), big);
         assert_eq!(b.rsize(), big);
         assert_eq!(unsafe { *b.as_ptr().add(big - 1) }, 7);
+        drop((a, b));
+        assert!(!exists(&name));
+    }
+
+    #[test]
+    fn creation_reserves_every_page() {
+        let a = SharedMemory::create((1 << 20) + 1).unwrap();
+        let c = c_name(a.name()).unwrap();
+        // SAFETY: plain syscalls; fd is ours, closed after.
+        let allocated = unsafe {
+            let fd = libc::shm_open(c.as_ptr(), libc::O_RDONLY, 0);
+            assert!(fd >= 0);
+            let mut st: libc::stat = std::mem::zeroed();
+            assert_eq!(libc::fstat(fd, &mut st), 0);
+            libc::close(fd);
+            st.st_blocks as u64 * 512
+        };
+        // Untouched, a merely sized block has no pages at all.
+        assert!(allocated > 1 << 20, "{allocated} bytes allocated");
+    }
+
+    #[test]
+    fn the_no_space_message_says_what_and_how_to_fix_it() {
+        assert_eq!(bytes(1000), "1000 bytes");
+        assert_eq!(bytes(4095), "4095 bytes (4.0 KiB)");
+        assert_eq!(bytes(64 << 20), "67108864 bytes (64.0 MiB)");
+        assert_eq!(bytes((4 << 30) + 4096), "4294971392 bytes (4.0 GiB)");
+        assert_eq!(suggested_shm_size(1), "1g");
+        assert_eq!(suggested_shm_size((1 << 30) + 1), "2g");
+        assert_eq!(suggested_shm_size(5 << 30), "8g");
+        let space = Space {
+            free: 16 << 20,
+            total: 64 << 20,
+        };
+        let err = no_space(
+            "psm_00000000",
+            100 << 20,
+            "No space left on device",
+            Some(space),
+        );
+        assert_eq!(err.kind(), ErrorKind::Io);
+        assert_eq!(
+            err.message(),
+            "cannot reserve 104857600 bytes (100.0 MiB) for shared memory block \
+             psm_00000000: No space left on device; /dev/shm has 16777216 bytes \
+             (16.0 MiB) free of 67108864 bytes (64.0 MiB). Without the reservation \
+             the first write would kill the process with SIGBUS. Make room: free \
+             blocks no longer needed, run the container with --shm-size=1g, or \
+             remount /dev/shm larger (mount -o remount,size=1g /dev/shm)."
+        );
     }
 }
