@@ -485,6 +485,7 @@ impl ServiceInner {
                 let deadline = Instant::now() + process::ABANDON_GRACE;
                 if me.wait_monitor(Some(deadline)).is_none() {
                     me.kill();
+                    me.wait_monitor(None);
                 }
                 if let Some(queue) = me.dispatch.get() {
                     queue.close();
