@@ -127,6 +127,17 @@ struct TaskState {
     error: Option<String>,
     /// Terminal event applied and delivered to every listener.
     settled: bool,
+    /// Threads blocked on `settled_cv`: without any, settling makes no
+    /// system call (a condition variable's notify always does one).
+    waiters: u32,
+}
+
+impl TaskState {
+    /// Marks the task settled; true if a waiter must be woken.
+    fn mark_settled(&mut self) -> bool {
+        self.settled = true;
+        self.waiters > 0
+    }
 }
 
 pub(crate) struct TaskInner {
@@ -178,8 +189,9 @@ impl TaskInner {
     }
 
     fn settle(&self) {
-        lock(&self.state).settled = true;
-        self.settled_cv.notify_all();
+        if lock(&self.state).mark_settled() {
+            self.settled_cv.notify_all();
+        }
         // Its outputs hold whatever blocks they name now.
         lock(&self.retained).clear();
     }
@@ -315,6 +327,7 @@ impl Task {
                 outputs: Map::new(),
                 error: None,
                 settled: false,
+                waiters: 0,
             }),
             settled_cv: Condvar::new(),
             listeners: Mutex::new(Vec::new()),
@@ -463,6 +476,7 @@ impl Task {
         }
         let mut st = lock(&self.inner.state);
         while !st.settled {
+            st.waiters += 1;
             st = match deadline {
                 None => self
                     .inner
@@ -472,6 +486,7 @@ impl Task {
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
+                        st.waiters -= 1;
                         return Err(Error::new(
                             ErrorKind::Timeout,
                             format!(
@@ -489,6 +504,7 @@ impl Task {
                         .0
                 }
             };
+            st.waiters -= 1;
         }
         let error = st.error.clone().unwrap_or_default();
         match st.status {
@@ -513,8 +529,9 @@ impl Task {
             let mut st = lock(&self.inner.state);
             if st.status == TaskStatus::Initial {
                 st.status = TaskStatus::Canceled;
-                st.settled = true;
-                self.inner.settled_cv.notify_all();
+                if st.mark_settled() {
+                    self.inner.settled_cv.notify_all();
+                }
                 return Ok(());
             }
             if st.status.is_finished() {
