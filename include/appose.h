@@ -315,6 +315,8 @@ typedef void (*appose_task_listener)(void *userdata, const struct appose_task_ev
 
 
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

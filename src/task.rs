@@ -82,16 +82,33 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
-    pub fn as_str(self) -> &'static str {
+    /// Every status, in the order of their numbers in the C ABI.
+    pub const ALL: [TaskStatus; 7] = [
+        TaskStatus::Initial,
+        TaskStatus::Queued,
+        TaskStatus::Running,
+        TaskStatus::Complete,
+        TaskStatus::Canceled,
+        TaskStatus::Failed,
+        TaskStatus::Crashed,
+    ];
+
+    /// The status's name (`"COMPLETE"`, ...): the one table of names, for
+    /// Rust and C alike.
+    pub fn name(self) -> &'static std::ffi::CStr {
         match self {
-            TaskStatus::Initial => "INITIAL",
-            TaskStatus::Queued => "QUEUED",
-            TaskStatus::Running => "RUNNING",
-            TaskStatus::Complete => "COMPLETE",
-            TaskStatus::Canceled => "CANCELED",
-            TaskStatus::Failed => "FAILED",
-            TaskStatus::Crashed => "CRASHED",
+            TaskStatus::Initial => c"INITIAL",
+            TaskStatus::Queued => c"QUEUED",
+            TaskStatus::Running => c"RUNNING",
+            TaskStatus::Complete => c"COMPLETE",
+            TaskStatus::Canceled => c"CANCELED",
+            TaskStatus::Failed => c"FAILED",
+            TaskStatus::Crashed => c"CRASHED",
         }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.name().to_str().unwrap_or_default()
     }
 
     /// COMPLETE, CANCELED, FAILED or CRASHED.
@@ -180,10 +197,10 @@ impl TaskInner {
     /// Applies a response: status, outputs, listeners, then wakes waiters.
     pub(crate) fn apply(&self, r: Response) {
         let terminal = r.response_type.is_terminal();
-        // `take` consumes the response: whatever it does not keep (values
+        // `update` consumes the response: whatever it does not keep (values
         // holding shared memory among them) is dropped before waiters wake,
         // so a waiter that frees the outputs sees their blocks go.
-        if self.take(r) && terminal {
+        if self.update(r) && terminal {
             self.settle();
         }
     }
@@ -222,7 +239,7 @@ impl TaskInner {
 
     /// Updates the state and calls the listeners; false if the response was
     /// ignored.
-    fn take(&self, r: Response) -> bool {
+    fn update(&self, r: Response) -> bool {
         let Response {
             response_type,
             message,

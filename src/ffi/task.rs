@@ -201,17 +201,11 @@ pub unsafe extern "C" fn appose_task_get_status(
 /// Takes an `int` so that any value is safe to pass (`"UNKNOWN"`).
 #[no_mangle]
 pub extern "C" fn appose_task_status_str(status: std::ffi::c_int) -> *const c_char {
-    let s: &'static str = match status {
-        0 => "INITIAL\0",
-        1 => "QUEUED\0",
-        2 => "RUNNING\0",
-        3 => "COMPLETE\0",
-        4 => "CANCELED\0",
-        5 => "FAILED\0",
-        6 => "CRASHED\0",
-        _ => "UNKNOWN\0",
-    };
-    s.as_ptr().cast()
+    usize::try_from(status)
+        .ok()
+        .and_then(|i| TaskStatus::ALL.get(i))
+        .map_or(c"UNKNOWN", |s| s.name())
+        .as_ptr()
 }
 
 /// The task's outputs as a JSON object (`{}` before completion). Free with
@@ -294,4 +288,22 @@ pub unsafe extern "C" fn appose_task_id(
 #[no_mangle]
 pub extern "C" fn appose_task_free(task: *mut appose_task) -> appose_status {
     guard(|| handle::remove(task))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_numbers_and_names_come_from_one_table() {
+        for (i, s) in TaskStatus::ALL.iter().enumerate() {
+            assert_eq!(status_to_c(*s) as usize, i);
+            // SAFETY: the function returns a static C string.
+            let name = unsafe { std::ffi::CStr::from_ptr(appose_task_status_str(i as i32)) };
+            assert_eq!(name.to_str().unwrap(), s.as_str());
+        }
+        // SAFETY: as above.
+        let unknown = unsafe { std::ffi::CStr::from_ptr(appose_task_status_str(-1)) };
+        assert_eq!(unknown.to_str().unwrap(), "UNKNOWN");
+    }
 }
