@@ -1,6 +1,9 @@
 //! Benchmark client over the Rust API (see tests/bench/run.sh).
-//! Usage: bench_client ENV_DIR MODE N
-//! MODE: roundtrip, throughput, startup, events, arrays. Prints one JSON line.
+//! Usage: bench_client ENV_DIR MODE N [WORKER ARGV...]
+//! MODE: roundtrip (N sequential tasks after N/10 warm-up), throughput,
+//! startup, events, arrays. With a WORKER argv (an absolute path first), the
+//! service runs that command instead of the environment's Python worker (e.g.
+//! the null worker; roundtrip and throughput only). Prints one JSON line.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -8,8 +11,17 @@ use std::time::{Duration, Instant};
 
 use appose::{DType, Environment, Map, NDArray, Order, Service, TaskEvent, Value};
 
+/// The worker command given after N, if any.
+static WORKER: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
 fn service(env_dir: &str) -> Service {
-    let svc = Environment::wrap(env_dir).unwrap().python().unwrap();
+    let svc = match WORKER.get().filter(|w| !w.is_empty()) {
+        Some(w) => Environment::system()
+            .unwrap()
+            .service(&[w[0].as_str()], &w[1..])
+            .unwrap(),
+        None => Environment::wrap(env_dir).unwrap().python().unwrap(),
+    };
     svc.start().unwrap();
     svc
 }
@@ -30,10 +42,11 @@ fn main() {
         args[2].as_str(),
         args[3].parse::<usize>().unwrap(),
     );
+    WORKER.set(args[4..].to_vec()).unwrap();
     match mode {
         "roundtrip" => {
             let svc = service(env_dir);
-            for _ in 0..200 {
+            for _ in 0..n / 10 {
                 run(&svc, "1", None);
             }
             let mut v: Vec<f64> = (0..n)

@@ -1,6 +1,9 @@
 """Benchmark client using appose-python's own client (see tests/bench/run.sh).
-Usage: python python_client.py ENV_DIR MODE N
-MODE: roundtrip, throughput, startup, events, arrays. Prints one JSON line.
+Usage: python python_client.py ENV_DIR MODE N [WORKER ARGV...]
+MODE: roundtrip (N sequential tasks after N/10 warm-up), throughput, startup,
+events, arrays. With a WORKER argv, the service runs that command instead of
+the environment's Python worker (e.g. the null worker; roundtrip and
+throughput only). Prints one JSON line.
 """
 import json
 import sys
@@ -11,11 +14,11 @@ from appose.service import Service
 
 env_dir, mode, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 python = f"{env_dir}/bin/python"
-worker = ["-c", "import appose.python_worker; appose.python_worker.main()"]
+worker = sys.argv[4:] or [python, "-c", "import appose.python_worker; appose.python_worker.main()"]
 
 
 def service(init=None):
-    svc = Service(env_dir, None, python, *worker)
+    svc = Service(env_dir, None, *worker)
     if init is not None:
         svc.init(init)
     svc.start()
@@ -24,7 +27,7 @@ def service(init=None):
 
 if mode == "roundtrip":
     svc = service()
-    for _ in range(200):
+    for _ in range(n // 10):
         svc.task("1").wait_for()
     v = []
     for _ in range(n):
