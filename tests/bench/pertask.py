@@ -264,17 +264,21 @@ def render(out):
             f"line); {null['n']:,} sequential tasks after {null['n'] // 10:,} warm-up; median of "
             f"{len(next(iter(runs.values())))} alternating rounds ({null['when']}, load average "
             f"{null['load'][0]} before, {null['load'][1]} after). One core: `taskset -c 0` for client and "
-            "worker; two cores: client on core 0, worker on core 1. Ratio: the median over rounds of the "
-            "client's median / the floor client's median in the same round.\n")
-        parts.append("| client | one core: us/task | p99 | vs floor | two cores: us/task | p99 | vs floor "
-                     "| syscalls/task |")
-        parts.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
+            "worker; two cores: client on core 0, worker on core 1. us/task: the median task's wall time; "
+            "CPU: the client process's user + system time over the timed tasks / tasks (all its threads, "
+            "not the worker). Ratios: the median over rounds of the client's figure / the floor client's "
+            "in the same round.\n")
+        parts.append("| client | one core: us/task | p99 | vs floor | CPU us/task | CPU vs floor "
+                     "| two cores: us/task | p99 | vs floor | CPU us/task | CPU vs floor | syscalls/task |")
+        parts.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for n in names:
             cells = []
             for mode in MODES_NULL:
                 rs = [r for r in runs.get(f"{mode}|{n}", []) if "median_us" in r]
                 cells += [fmt(median([r["median_us"] for r in rs])), fmt(median([r["p99_us"] for r in rs])),
-                          fmt(paired_ratio(runs, f"{mode}|{n}", f"{mode}|{FLOOR}", "median_us"), "{:.2f}x")]
+                          fmt(paired_ratio(runs, f"{mode}|{n}", f"{mode}|{FLOOR}", "median_us"), "{:.2f}x"),
+                          fmt(median([r["cpu_us"] for r in rs if "cpu_us" in r])),
+                          fmt(paired_ratio(runs, f"{mode}|{n}", f"{mode}|{FLOOR}", "cpu_us"), "{:.2f}x")]
                 errs = [r["error"] for r in runs.get(f"{mode}|{n}", []) if "error" in r]
                 if errs:
                     cells[-1] += f" ({len(errs)} failed: {errs[-1][:60]})"

@@ -6,6 +6,7 @@ the environment's Python worker (e.g. the null worker; roundtrip and
 throughput only). Prints one JSON line.
 """
 import json
+import resource
 import sys
 import threading
 import time
@@ -30,12 +31,19 @@ if mode == "roundtrip":
     for _ in range(n // 10):
         svc.task("1").wait_for()
     v = []
+
+    def cpu_us():  # CPU time (user + system) of this process, all threads
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        return (ru.ru_utime + ru.ru_stime) * 1e6
+
+    c0 = cpu_us()
     for _ in range(n):
         t0 = time.perf_counter()
         svc.task("1").wait_for()
         v.append((time.perf_counter() - t0) * 1e6)
+    cpu = (cpu_us() - c0) / n
     v.sort()
-    print(json.dumps({"median_us": round(v[n // 2], 1), "p99_us": round(v[n * 99 // 100], 1)}))
+    print(json.dumps({"median_us": round(v[n // 2], 1), "p99_us": round(v[n * 99 // 100], 1), "cpu_us": round(cpu, 2)}))
     svc.close()
 elif mode == "throughput":
     svc = service()
