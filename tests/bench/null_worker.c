@@ -15,6 +15,11 @@
  * clients put "task" first. Request lines may have any length and arrive in
  * any number of reads: a line is buffered until its newline.
  *
+ * When NULL_WORKER_COUNTS names a file, the worker writes there, at exit, how
+ * many read(2) and write(2) calls it made ("read N\nwrite N\n"), so that a
+ * count of system calls over the client and the worker together can take
+ * the worker's out (see tests/bench/pertask.py).
+ *
  * Usage: null_worker (stdin: requests, stdout: responses)
  */
 #define _GNU_SOURCE
@@ -24,8 +29,20 @@
 #include <string.h>
 #include <unistd.h>
 
+static long n_reads, n_writes;
+
+static void report_counts(void) {
+  const char *path = getenv("NULL_WORKER_COUNTS");
+  if (!path || !*path) return;
+  FILE *f = fopen(path, "w");
+  if (!f) return;
+  fprintf(f, "read %ld\nwrite %ld\n", n_reads, n_writes);
+  fclose(f);
+}
+
 static void write_all(const char *p, size_t n) {
   while (n > 0) {
+    n_writes++;
     ssize_t w = write(1, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
@@ -92,12 +109,14 @@ int main(void) {
   size_t cap = 1 << 16, len = 0;
   char *buf = malloc(cap);
   if (!buf) return 1;
+  atexit(report_counts);
   for (;;) {
     if (len == cap) {
       cap *= 2;
       buf = realloc(buf, cap);
       if (!buf) return 1;
     }
+    n_reads++;
     ssize_t r = read(0, buf + len, cap - len);
     if (r < 0) {
       if (errno == EINTR) continue;

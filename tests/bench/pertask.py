@@ -151,8 +151,12 @@ def client_syscalls(prefix):
 
 
 def strace_counts(argv, n, worker):
+    # Pinned as in the two-core mode (strace with the client on core 0, the
+    # worker on core 1): unpinned, how often the worker's two lines arrive
+    # in one read varies from run to run.
+    pin, wpin = MODES_NULL["two cores"]
     with tempfile.TemporaryDirectory(prefix="appose-strace-") as d:
-        cmd = ["strace", "-f", "-ff", "-o", f"{d}/t"] + argv + ["roundtrip", str(n), worker]
+        cmd = pin + ["strace", "-f", "-ff", "-o", f"{d}/t"] + argv + ["roundtrip", str(n)] + wpin + [worker]
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
         if p.returncode != 0:
             raise RuntimeError((p.stderr.strip().splitlines() or ["failed"])[-1])
@@ -164,8 +168,54 @@ def difference(a, b, tasks):
     return {k: v for k, v in per.items() if abs(v) >= 0.005}
 
 
+# The calls perf stat counts by name (any others are in the total only).
+PERF_CALLS = ["read", "write", "sendto", "recvfrom", "sendmsg", "recvmsg", "poll", "ppoll", "epoll_wait",
+              "futex", "rt_sigprocmask", "getrandom", "sched_yield", "newfstatat", "ioctl", "gettid",
+              "clock_nanosleep", "nanosleep", "mprotect", "madvise"]
+
+
+def perf_events():
+    names = PERF_CALLS
+    try:
+        have = set(os.listdir("/sys/kernel/tracing/events/syscalls"))
+        names = [c for c in names if f"sys_enter_{c}" in have]
+    except OSError:
+        pass
+    return ",".join(["raw_syscalls:sys_enter"] + [f"syscalls:sys_enter_{c}" for c in names])
+
+
+def perf_counts(argv, n, worker, mode):
+    """System calls of one round-trip run, by name ("total": all), counted
+    by perf stat over the client and the worker together, minus the calls
+    the null worker counted itself (it makes only read and write)."""
+    pin, wpin = MODES_NULL[mode]
+    with tempfile.TemporaryDirectory(prefix="appose-perf-") as d:
+        env = dict(os.environ, NULL_WORKER_COUNTS=f"{d}/worker")
+        cmd = ["perf", "stat", "-x,", "-o", f"{d}/stat", "-e", perf_events(), "--"] + pin + argv \
+            + ["roundtrip", str(n)] + wpin + [worker]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=env)
+        if p.returncode != 0:
+            raise RuntimeError((p.stderr.strip().splitlines() or ["failed"])[-1])
+        counts = {}
+        for line in open(f"{d}/stat"):
+            f = line.strip().split(",")
+            if len(f) < 3 or not f[0].isdigit():
+                continue
+            name = "total" if f[2] == "raw_syscalls:sys_enter" else f[2].split("sys_enter_")[-1]
+            counts[name] = int(f[0])
+        theirs = dict(l.split() for l in open(f"{d}/worker"))
+    for call in ("read", "write"):
+        counts[call] = counts.get(call, 0) - int(theirs[call])
+        counts["total"] = counts.get("total", 0) - int(theirs[call])
+    return counts
+
+
+N_PERF = (2_000, 10_000)
+
+
 def syscalls(root, out):
-    """~1.5 min: each client twice under strace (1,100 and 5,500 tasks)."""
+    """~2 min: each client twice under strace (1,100 and 5,500 tasks), then
+    twice per pinned mode under perf stat (2,200 and 11,000 tasks)."""
     worker = f"{out}/null_worker"
     res = {}
     for name, argv in clients(root, out).items():
@@ -182,14 +232,31 @@ def syscalls(root, out):
         per = difference(c1, c2, tasks)
         res[name] = {"per_task": per, "by_thread": difference(t1, t2, tasks)}
         log(f"syscalls {name:28} {sum(per.values()):.2f}/task {sorted(per.items(), key=lambda kv: -kv[1])[:6]}")
-    json.dump({"when": time.strftime("%Y-%m-%d %H:%M"), "n": N_STRACE, "clients": res},
+    perf = {}
+    tasks = (N_PERF[1] + N_PERF[1] // 10) - (N_PERF[0] + N_PERF[0] // 10)
+    for mode in MODES_NULL:
+        for name, argv in clients(root, out).items():
+            if shutil.which("perf") is None:
+                perf.setdefault(mode, {})[name] = {"error": "perf is not installed"}
+                continue
+            try:
+                c1, c2 = (perf_counts(argv, n, worker, mode) for n in N_PERF)
+            except (RuntimeError, OSError, KeyError, ValueError, subprocess.TimeoutExpired) as e:
+                perf.setdefault(mode, {})[name] = {"error": str(e)}
+                log(f"perf stat {mode:9} {name:28} {e}")
+                continue
+            per = difference(c1, c2, tasks)
+            perf.setdefault(mode, {})[name] = {"per_task": per}
+            log(f"perf stat {mode:9} {name:28} {per}")
+    json.dump({"when": time.strftime("%Y-%m-%d %H:%M"), "n": N_STRACE, "clients": res,
+               "perf_n": N_PERF, "perf": perf},
               open(f"{out}/syscalls.json", "w"), indent=1)
 
 
 # --- 3. Events against the floor reader ----------------------------------------
 
 def events(root, out):
-    """~6 min: 10 rounds x (idle, loaded) x 6 clients x 100,000 UPDATEs."""
+    """~2 min: 10 rounds x (idle, loaded) x 6 clients x 100,000 UPDATEs."""
     cl = clients(root, out)
     order = [FLOOR_READER, FLOOR_GULPS, "libappose (Rust API)", "libappose (C ABI)", "appose-python 0.12.0",
              "appose-java 0.9.0"]
@@ -255,10 +322,14 @@ def render(out):
         ev = None
     if null or sc:
         parts.append("### Per-task cost: the client alone, against the null worker\n")
+    perf = (sc or {}).get("perf", {})
+
+    def perf_per_task(mode, name):
+        return perf.get(mode, {}).get(name, {}).get("per_task")
+
     if null:
         runs = null["runs"]
         names = list(dict.fromkeys(k.split("|", 1)[1] for k in runs))
-        per = lambda n: (sc or {}).get("clients", {}).get(n, {}).get("per_task")
         parts.append(
             f"Null worker (`tests/bench/null_worker.c`, answers LAUNCH and COMPLETION at once, one write per "
             f"line); {null['n']:,} sequential tasks after {null['n'] // 10:,} warm-up; median of "
@@ -267,10 +338,12 @@ def render(out):
             "worker; two cores: client on core 0, worker on core 1. us/task: the median task's wall time; "
             "CPU: the client process's user + system time over the timed tasks / tasks (all its threads, "
             "not the worker). Ratios: the median over rounds of the client's figure / the floor client's "
-            "in the same round.\n")
-        parts.append("| client | one core: us/task | p99 | vs floor | CPU us/task | CPU vs floor "
-                     "| two cores: us/task | p99 | vs floor | CPU us/task | CPU vs floor | syscalls/task |")
-        parts.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+            "in the same round. Syscalls: the client's system calls per task, counted by perf stat (next "
+            "table).\n")
+        head = ["us/task", "p99", "vs floor", "CPU us/task", "CPU vs floor", "syscalls"]
+        parts.append("| client | " + " | ".join(f"{m}: {h}" if i == 0 else h for m in MODES_NULL
+                                                for i, h in enumerate(head)) + " |")
+        parts.append("| --- |" + " --- |" * (len(head) * len(MODES_NULL)))
         for n in names:
             cells = []
             for mode in MODES_NULL:
@@ -282,8 +355,34 @@ def render(out):
                 errs = [r["error"] for r in runs.get(f"{mode}|{n}", []) if "error" in r]
                 if errs:
                     cells[-1] += f" ({len(errs)} failed: {errs[-1][:60]})"
-            p = per(n)
-            cells.append(fmt(sum(p.values()) if p else None))
+                p = perf_per_task(mode, n)
+                cells.append(fmt(p.get("total") if p else None, "{:.2f}"))
+            parts.append(f"| {n} | " + " | ".join(cells) + " |")
+        parts.append("")
+    if perf:
+        n1, n2 = sc["perf_n"]
+        names = list(dict.fromkeys(n for m in perf.values() for n in m))
+        parts.append(
+            "System calls per task by name, at full speed: `perf stat` counts of the system call "
+            "tracepoints over client and worker together, in each pinned mode, minus the read and write "
+            "calls the null worker counted itself (it makes no others per task); per task = the difference "
+            f"between a run of {n1:,} and one of {n2:,} tasks (each after its N/10 warm-up) / the "
+            f"difference in tasks ({sc['when']}). Named: {', '.join(PERF_CALLS)}; the rest is \"other\". "
+            "Calls under 0.05 per task are left out.\n")
+        parts.append("| client | " + " | ".join(perf) + " |")
+        parts.append("| --- |" + " --- |" * len(perf))
+        for n in names:
+            cells = []
+            for mode in perf:
+                c = perf[mode].get(n, {})
+                p = c.get("per_task")
+                if not p:
+                    cells.append(c.get("error", "n/a"))
+                    continue
+                named = {k: v for k, v in p.items() if k != "total"}
+                named["other"] = p.get("total", 0) - sum(named.values())
+                cells.append(f"{p.get('total', 0):.2f}: " + ", ".join(
+                    f"{k} {v:.2f}" for k, v in sorted(named.items(), key=lambda kv: -kv[1]) if v >= 0.05))
             parts.append(f"| {n} | " + " | ".join(cells) + " |")
         parts.append("")
     if sc:
@@ -294,11 +393,13 @@ def render(out):
         top += sorted(seen - set(top), key=lambda k: -max(p.get(k, 0) for p in ok.values()))
         n1, n2 = sc["n"]
         parts.append(
-            f"System calls per task by name, of the client process only (its threads; the worker and any "
-            f"child process left out): `strace -f -ff` of a run of {n1:,} and of {n2:,} tasks (each after "
-            f"its N/10 warm-up) against the null worker, not pinned; per task = the difference / the "
-            f"difference in tasks ({sc['when']}). Calls under 0.05 per task are in \"other\". strace slows "
-            "every call, which changes how often the worker's two lines arrive in one read.\n")
+            f"Every system call per task, by name and by thread, of the client process only (its threads; "
+            f"the worker and any child process left out): `strace -f -ff` of a run of {n1:,} and of {n2:,} "
+            f"tasks (each after its N/10 warm-up) against the null worker, pinned as in the two-core mode "
+            f"(strace and the client on core 0, the worker on core 1); per task = the difference / the "
+            f"difference in tasks ({sc['when']}). Calls under 0.05 per task are in \"other\"; futex is split "
+            "into wait and wake. strace slows every call, so the worker's LAUNCH and COMPLETION arrive in "
+            "separate reads more often than at full speed (compare read and poll with the table above).\n")
         parts.append("| client | " + " | ".join(top) + " | other | total | by thread |")
         parts.append("| --- | " + " | ".join("---" for _ in top) + " | --- | --- | --- |")
         for n, c in cl.items():

@@ -2,14 +2,15 @@
 the results (markdown), a chart (PNG) and the figures (JSON).
 
 Usage: run.py ROOT OUT_DIR [PART...]; PART: peers, syscalls, null, events
-(default: all four, in that order, about 25 min). Each part keeps its figures
+(default: all four, in that order, about 12 min). Each part keeps its figures
 in OUT_DIR/<part>.json; results.md is rebuilt from every part's last figures,
 so a part run alone refreshes its own section and keeps the others.
-  peers     the clients side by side against the Python worker (~12 min);
+  peers     the clients side by side against the Python worker (~5 min);
             also writes chart.png
-  syscalls  system calls per task of each client, under strace (~1.5 min)
+  syscalls  system calls per task of each client, under strace and perf stat
+            (~2 min; needs strace and perf)
   null      per-task cost against the null worker, pinned to cores (~2.5 min)
-  events    event delivery against the floor reader, idle and loaded (~6 min)
+  events    event delivery against the floor readers, idle and loaded (~2 min)
 """
 import json
 import os

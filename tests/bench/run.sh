@@ -8,10 +8,11 @@
 # Writes target/bench/results.md and chart.png and prints the tables. Prints
 # ratios; asserts nothing about speed. Not run by CI.
 #
-# Usage: run.sh [PART...]   PART: peers (~12 min), syscalls (~1.5 min),
-#   null (~2.5 min), events (~6 min); default all, about 25 min on 2 cores.
+# Usage: run.sh [PART...]   PART: peers (~5 min), syscalls (~2 min),
+#   null (~2.5 min), events (~2 min); default all four, about 12 min on an
+#   idle 2-core machine (longer when it is busy), plus the first build.
 #   A part run alone rebuilds its section of results.md and keeps the others'
-#   last figures. syscalls needs strace; null needs taskset and 2 cores.
+#   last figures. syscalls needs strace and perf; null needs taskset and 2 cores.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
