@@ -2,7 +2,7 @@
 the results (markdown), a chart (PNG) and the figures (JSON).
 
 Usage: run.py ROOT OUT_DIR [PART...]; PART: peers, syscalls, null, events
-(default: all four, in that order, about 12 min). Each part keeps its figures
+(default: all four, in that order, about 10 min). Each part keeps its figures
 in OUT_DIR/<part>.json; results.md is rebuilt from every part's last figures,
 so a part run alone refreshes its own section and keeps the others.
   peers     the clients side by side against the Python worker (~5 min);
