@@ -1,5 +1,9 @@
 // Benchmark client using appose-java's own client (see tests/bench/run.sh).
-// Usage: java -cp <appose jar and deps>:. JavaClient ENV_DIR MODE N
+// Usage: java -cp <appose jar and deps>:. JavaClient ENV_DIR MODE N [WORKER ARGV...]
+// MODE: roundtrip (N sequential tasks after N/10 warm-up), throughput,
+// startup, events. With a WORKER argv, the service runs that command instead
+// of the environment's Python worker (e.g. the null worker; roundtrip and
+// throughput only).
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -11,7 +15,15 @@ import org.apposed.appose.Service;
 import org.apposed.appose.Service.Task;
 
 public class JavaClient {
+  /** The worker command given after N, if any. */
+  static String[] worker = new String[0];
+
   static Service service(String envDir) throws Exception {
+    if (worker.length > 0) {
+      Service svc = new Service(new java.io.File(envDir), worker);
+      svc.start();
+      return svc;
+    }
     // The environment as it is: Appose.wrap would first run appose-java's uv
     // builder, which downloads uv from GitHub when it has none of its own.
     Environment env = new Environment() {
@@ -25,21 +37,30 @@ public class JavaClient {
     return svc;
   }
 
+  /** CPU time (user + system) of this process, all threads (JIT and GC included). */
+  static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
   public static void main(String[] args) throws Exception {
     String envDir = args[0], mode = args[1];
     int n = Integer.parseInt(args[2]);
+    worker = Arrays.copyOfRange(args, 3, args.length);
     switch (mode) {
       case "roundtrip": {
         Service svc = service(envDir);
-        for (int i = 0; i < 200; i++) svc.task("1").waitFor();
+        for (int i = 0; i < n / 10; i++) svc.task("1").waitFor();
         double[] v = new double[n];
+        long c0 = cpuNanos();
         for (int i = 0; i < n; i++) {
           long t0 = System.nanoTime();
           svc.task("1").waitFor();
           v[i] = (System.nanoTime() - t0) / 1e3;
         }
+        double cpu = (cpuNanos() - c0) / 1e3 / n;
         Arrays.sort(v);
-        System.out.printf("{\"median_us\": %.1f, \"p99_us\": %.1f}%n", v[n / 2], v[n * 99 / 100]);
+        System.out.printf("{\"median_us\": %.1f, \"p99_us\": %.1f, \"cpu_us\": %.2f}%n", v[n / 2], v[n * 99 / 100], cpu);
         svc.close();
         break;
       }

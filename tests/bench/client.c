@@ -1,6 +1,10 @@
 /*
  * Benchmark client over the C ABI (see tests/bench/run.sh).
- * Usage: client ENV_DIR MODE N   (MODE: roundtrip, throughput, startup, events)
+ * Usage: client ENV_DIR MODE N [WORKER ARGV...]
+ *   MODE: roundtrip (N sequential tasks after N/10 warm-up), throughput,
+ *   startup, events. With a WORKER argv (an absolute path first), the
+ *   service runs that command instead of the environment's Python worker
+ *   (e.g. the null worker; roundtrip and throughput only).
  * Prints one JSON line of results.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -8,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "appose.h"
@@ -16,6 +21,13 @@ static double now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/* CPU time (user + system) of this process, all threads, in microseconds. */
+static double cpu_us(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 }
 
 static int cmp(const void *a, const void *b) {
@@ -30,11 +42,23 @@ static void ok(appose_status s, const char *what) {
   }
 }
 
+/* The worker command given after N, if any (NULL-terminated). */
+static char **worker_argv = NULL;
+
 static appose_service *start_service(const char *env_dir) {
   appose_env *env = NULL;
   appose_service *svc = NULL;
-  ok(appose_env_wrap(env_dir, &env), "wrap");
-  ok(appose_env_python(env, &svc), "python");
+  if (worker_argv) {
+    size_t n_args = 0;
+    while (worker_argv[1 + n_args]) n_args++;
+    ok(appose_env_system(&env), "system");
+    ok(appose_env_service(env, (const char *const *)worker_argv, 1, (const char *const *)worker_argv + 1,
+                          n_args, &svc),
+       "service");
+  } else {
+    ok(appose_env_wrap(env_dir, &env), "wrap");
+    ok(appose_env_python(env, &svc), "python");
+  }
   appose_env_free(env);
   ok(appose_service_start(svc), "start");
   return svc;
@@ -55,20 +79,23 @@ static void on_event(void *ud, const appose_task_event *e) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) return 2;
+  if (argc < 4) return 2;
   const char *env_dir = argv[1], *mode = argv[2];
   int n = atoi(argv[3]);
+  if (argc > 4) worker_argv = argv + 4;
   if (strcmp(mode, "roundtrip") == 0) {
     appose_service *svc = start_service(env_dir);
-    for (int i = 0; i < 200; i++) run_one(svc, "1");
+    for (int i = 0; i < n / 10; i++) run_one(svc, "1");
     double *v = malloc(sizeof(double) * n);
+    double c0 = cpu_us();
     for (int i = 0; i < n; i++) {
       double t0 = now_us();
       run_one(svc, "1");
       v[i] = now_us() - t0;
     }
+    double cpu = (cpu_us() - c0) / n;
     qsort(v, n, sizeof(double), cmp);
-    printf("{\"median_us\": %.1f, \"p99_us\": %.1f}\n", v[n / 2], v[n * 99 / 100]);
+    printf("{\"median_us\": %.1f, \"p99_us\": %.1f, \"cpu_us\": %.2f}\n", v[n / 2], v[n * 99 / 100], cpu);
     appose_service_close(svc, 10000, NULL);
   } else if (strcmp(mode, "throughput") == 0) {
     appose_service *svc = start_service(env_dir);

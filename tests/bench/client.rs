@@ -1,6 +1,9 @@
 //! Benchmark client over the Rust API (see tests/bench/run.sh).
-//! Usage: bench_client ENV_DIR MODE N
-//! MODE: roundtrip, throughput, startup, events, arrays. Prints one JSON line.
+//! Usage: bench_client ENV_DIR MODE N [WORKER ARGV...]
+//! MODE: roundtrip (N sequential tasks after N/10 warm-up), throughput,
+//! startup, events, arrays. With a WORKER argv (an absolute path first), the
+//! service runs that command instead of the environment's Python worker (e.g.
+//! the null worker; roundtrip and throughput only). Prints one JSON line.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -8,14 +11,35 @@ use std::time::{Duration, Instant};
 
 use appose::{DType, Environment, Map, NDArray, Order, Service, TaskEvent, Value};
 
+/// The worker command given after N, if any.
+static WORKER: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
 fn service(env_dir: &str) -> Service {
-    let svc = Environment::wrap(env_dir).unwrap().python().unwrap();
+    let svc = match WORKER.get().filter(|w| !w.is_empty()) {
+        Some(w) => Environment::system()
+            .unwrap()
+            .service(&[w[0].as_str()], &w[1..])
+            .unwrap(),
+        None => Environment::wrap(env_dir).unwrap().python().unwrap(),
+    };
     svc.start().unwrap();
     svc
 }
 
 fn run(svc: &Service, script: &str, inputs: Option<Map>) {
     svc.task(script, inputs, None).unwrap().wait(None).unwrap();
+}
+
+/// CPU time (user + system) of this process, all threads, in microseconds.
+fn cpu_us() -> f64 {
+    // SAFETY: getrusage fills the struct it is given.
+    let ru = unsafe {
+        let mut ru = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+        ru
+    };
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    us(ru.ru_utime) + us(ru.ru_stime)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -30,12 +54,14 @@ fn main() {
         args[2].as_str(),
         args[3].parse::<usize>().unwrap(),
     );
+    WORKER.set(args[4..].to_vec()).unwrap();
     match mode {
         "roundtrip" => {
             let svc = service(env_dir);
-            for _ in 0..200 {
+            for _ in 0..n / 10 {
                 run(&svc, "1", None);
             }
+            let c0 = cpu_us();
             let mut v: Vec<f64> = (0..n)
                 .map(|_| {
                     let t0 = Instant::now();
@@ -43,9 +69,10 @@ fn main() {
                     t0.elapsed().as_secs_f64() * 1e6
                 })
                 .collect();
+            let cpu = (cpu_us() - c0) / n as f64;
             v.sort_by(f64::total_cmp);
             println!(
-                "{{\"median_us\": {:.1}, \"p99_us\": {:.1}}}",
+                "{{\"median_us\": {:.1}, \"p99_us\": {:.1}, \"cpu_us\": {cpu:.2}}}",
                 v[n / 2],
                 v[n * 99 / 100]
             );

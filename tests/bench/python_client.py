@@ -1,8 +1,12 @@
 """Benchmark client using appose-python's own client (see tests/bench/run.sh).
-Usage: python python_client.py ENV_DIR MODE N
-MODE: roundtrip, throughput, startup, events, arrays. Prints one JSON line.
+Usage: python python_client.py ENV_DIR MODE N [WORKER ARGV...]
+MODE: roundtrip (N sequential tasks after N/10 warm-up), throughput, startup,
+events, arrays. With a WORKER argv, the service runs that command instead of
+the environment's Python worker (e.g. the null worker; roundtrip and
+throughput only). Prints one JSON line.
 """
 import json
+import resource
 import sys
 import threading
 import time
@@ -11,11 +15,11 @@ from appose.service import Service
 
 env_dir, mode, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 python = f"{env_dir}/bin/python"
-worker = ["-c", "import appose.python_worker; appose.python_worker.main()"]
+worker = sys.argv[4:] or [python, "-c", "import appose.python_worker; appose.python_worker.main()"]
 
 
 def service(init=None):
-    svc = Service(env_dir, None, python, *worker)
+    svc = Service(env_dir, None, *worker)
     if init is not None:
         svc.init(init)
     svc.start()
@@ -24,15 +28,22 @@ def service(init=None):
 
 if mode == "roundtrip":
     svc = service()
-    for _ in range(200):
+    for _ in range(n // 10):
         svc.task("1").wait_for()
     v = []
+
+    def cpu_us():  # CPU time (user + system) of this process, all threads
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        return (ru.ru_utime + ru.ru_stime) * 1e6
+
+    c0 = cpu_us()
     for _ in range(n):
         t0 = time.perf_counter()
         svc.task("1").wait_for()
         v.append((time.perf_counter() - t0) * 1e6)
+    cpu = (cpu_us() - c0) / n
     v.sort()
-    print(json.dumps({"median_us": round(v[n // 2], 1), "p99_us": round(v[n * 99 // 100], 1)}))
+    print(json.dumps({"median_us": round(v[n // 2], 1), "p99_us": round(v[n * 99 // 100], 1), "cpu_us": round(cpu, 2)}))
     svc.close()
 elif mode == "throughput":
     svc = service()

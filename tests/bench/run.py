@@ -1,12 +1,31 @@
 """Runs the benchmark clients (built by run.sh), alternating them, and writes
-the results table (markdown) and a chart (PNG). Usage: run.py ROOT OUT_DIR"""
+the results (markdown), a chart (PNG) and the figures (JSON).
+
+Usage: run.py ROOT OUT_DIR [PART...]; PART: peers, syscalls, null, events
+(default: all four, in that order, about 10 min). Each part keeps its figures
+in OUT_DIR/<part>.json; results.md is rebuilt from every part's last figures,
+so a part run alone refreshes its own section and keeps the others.
+  peers     the clients side by side against the Python worker (~5 min);
+            also writes chart.png
+  syscalls  system calls per task of each client, under strace and perf stat
+            (~2 min; needs strace and perf)
+  null      per-task cost against the null worker, pinned to cores (~2.5 min)
+  events    event delivery against the floor readers, idle and loaded (~2 min)
+"""
 import json
 import os
 import platform
 import subprocess
 import sys
 
+import pertask
+
 root, out = sys.argv[1], sys.argv[2]
+PARTS = ["peers", "syscalls", "null", "events"]
+parts = sys.argv[3:] or PARTS
+for part in parts:
+    if part not in PARTS:
+        sys.exit(f"unknown part {part!r}; parts: {', '.join(PARTS)}")
 env_dir = f"{root}/target/tmp/python-env"
 py = f"{env_dir}/bin/python"
 java_cp = f"{out}/java-deps/*:{out}/java"
@@ -22,7 +41,8 @@ MODES = {  # mode: (N, rounds, clients that support it)
     "roundtrip": (2000, 5, list(CLIENTS)),
     "throughput": (2000, 3, list(CLIENTS)),
     "startup": (5, 3, [c for c in CLIENTS if c != "floor client"]),
-    "events": (100_000, 3, [c for c in CLIENTS if c != "floor client"]),
+    # The floor client's events mode is the floor reader (see floor.c).
+    "events": (100_000, 3, list(CLIENTS)),
     "arrays": (1 << 30, 3, ["libappose (Rust API)", "appose-python 0.12.0"]),
 }
 
@@ -47,98 +67,121 @@ KEYS = {
     "arrays": "handoff_ms",
 }
 
-rounds_of = {}
-for mode, (n, rounds, clients) in MODES.items():
-    for r in range(rounds):
-        for client in clients:
-            res = run(client, mode, n)
-            print(f"{mode:10} {client:24} {res}", file=sys.stderr, flush=True)
-            rounds_of.setdefault((mode, client), []).append(res)
 
-# The median round of each client (this machine's run-to-run noise is larger
-# than some of the differences measured; the median of alternating rounds
-# is not moved by one lucky or unlucky round).
-results = {}
-for (mode, client), runs in rounds_of.items():
-    ok = [r for r in runs if "error" not in r]
-    if not ok:
-        results[(mode, client)] = runs[-1]
-        continue
-    key = KEYS.get(mode)
-    if key:
-        ok.sort(key=lambda r: r.get(key, 0))
-    results[(mode, client)] = ok[len(ok) // 2]
+def peers():
+    """The peers side by side against the Python worker: peers.md, peers.json, chart.png."""
+    rounds_of = {}
+    for mode, (n, rounds, clients) in MODES.items():
+        for r in range(rounds):
+            for client in clients:
+                res = run(client, mode, n)
+                print(f"{mode:10} {client:24} {res}", file=sys.stderr, flush=True)
+                rounds_of.setdefault((mode, client), []).append(res)
+
+    # The median round of each client (this machine's run-to-run noise is larger
+    # than some of the differences measured; the median of alternating rounds
+    # is not moved by one lucky or unlucky round).
+    results = {}
+    for (mode, client), runs in rounds_of.items():
+        ok = [r for r in runs if "error" not in r]
+        if not ok:
+            results[(mode, client)] = runs[-1]
+            continue
+        key = KEYS.get(mode)
+        if key:
+            ok.sort(key=lambda r: r.get(key, 0))
+        results[(mode, client)] = ok[len(ok) // 2]
+
+    def get(mode, client, key):
+        return results.get((mode, client), {}).get(key)
+
+    floor = get("roundtrip", "floor client", "median_us")
+    rows = []
+    for client in CLIENTS:
+        med, p99 = get("roundtrip", client, "median_us"), get("roundtrip", client, "p99_us")
+        tput, lost = get("throughput", client, "tasks_per_s"), get("throughput", client, "lost")
+        start = get("startup", client, "startup_ms")
+        ev = get("events", client, "events_per_s")
+        fmt = lambda v, f="{:.0f}": "n/a" if v is None else f.format(v)
+        rows.append(
+            f"| {client} | {fmt(med)} | {fmt(p99)} | {fmt(med / floor if med and floor else None, '{:.2f}x')} "
+            f"| {fmt(tput)} | {fmt(lost)} | {fmt(start, '{:.0f}')} | {fmt(ev)} |"
+        )
+
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    machine = f"{os.cpu_count()} cores, {cpu}, Linux {platform.release()}, CPython {platform.python_version()}"
+    rust_arr = results.get(("arrays", "libappose (Rust API)"), {})
+    py_arr = results.get(("arrays", "appose-python 0.12.0"), {})
+    copy = rust_arr.get("numpy_copy_ms")
+    lines = [
+        f"Machine: {machine}. Worker: appose 0.12.0 (Python), numpy 2.2.6.",
+        "",
+        "| client | round trip median (us) | p99 (us) | vs floor | throughput (tasks/s, 2,000 in flight) "
+        "| never completed | startup to first result (ms) | UPDATE events/s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+        f"1 GiB float32 array to the worker, written there, read back: libappose {rust_arr.get('handoff_ms')} ms, "
+        f"appose-python {py_arr.get('handoff_ms')} ms; one numpy copy of 1 GiB in the worker: {copy} ms "
+        f"(libappose's handoff = {100 * rust_arr.get('handoff_ms', 0) / copy if copy else float('nan'):.2f}% of one copy).",
+    ]
+    table = "\n".join(lines) + "\n"
+    open(f"{out}/peers.md", "w").write(table)
+    json.dump({f"{m}|{c}": v for (m, c), v in results.items()}, open(f"{out}/peers.json", "w"), indent=1)
 
 
-def get(mode, client, key):
-    return results.get((mode, client), {}).get(key)
+    import matplotlib  # noqa: E402
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: E402
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    names = list(CLIENTS)
+    short = [n.replace(" (", "\n(").replace(" 0.", "\n0.") for n in names]
+    for ax, (mode, key, title) in zip(
+        axes,
+        [
+            ("roundtrip", "median_us", "Round trip, median (us, lower is better)"),
+            ("throughput", "tasks_per_s", "Throughput, 2,000 in flight (tasks/s)"),
+            ("events", "events_per_s", "UPDATE events/s to a listener"),
+        ],
+    ):
+        vals = [get(mode, n, key) or 0 for n in names]
+        bars = ax.bar(short, vals, color=["#2a7", "#2a7", "#c84", "#c84", "#999"])
+        ax.set_title(title, fontsize=10)
+        ax.tick_params(axis="x", labelsize=7)
+        for b, v in zip(bars, vals):
+            ax.annotate(f"{v:.0f}", (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=7)
+    fig.suptitle(machine, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(f"{out}/chart.png", dpi=110)
 
 
-floor = get("roundtrip", "floor client", "median_us")
-rows = []
-for client in CLIENTS:
-    med, p99 = get("roundtrip", client, "median_us"), get("roundtrip", client, "p99_us")
-    tput, lost = get("throughput", client, "tasks_per_s"), get("throughput", client, "lost")
-    start = get("startup", client, "startup_ms")
-    ev = get("events", client, "events_per_s")
-    fmt = lambda v, f="{:.0f}": "n/a" if v is None else f.format(v)
-    rows.append(
-        f"| {client} | {fmt(med)} | {fmt(p99)} | {fmt(med / floor if med and floor else None, '{:.2f}x')} "
-        f"| {fmt(tput)} | {fmt(lost)} | {fmt(start, '{:.0f}')} | {fmt(ev)} |"
-    )
+RUN = {
+    "peers": peers,
+    "syscalls": lambda: pertask.syscalls(root, out),
+    "null": lambda: pertask.null_roundtrip(root, out),
+    "events": lambda: pertask.events(root, out),
+}
+for part in PARTS:
+    if part in parts:
+        print(f"== {part}", file=sys.stderr, flush=True)
+        RUN[part]()
 
-cpu = "unknown CPU"
+sections = []
 try:
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
+    sections.append(open(f"{out}/peers.md").read())
 except OSError:
     pass
-machine = f"{os.cpu_count()} cores, {cpu}, Linux {platform.release()}, CPython {platform.python_version()}"
-rust_arr = results.get(("arrays", "libappose (Rust API)"), {})
-py_arr = results.get(("arrays", "appose-python 0.12.0"), {})
-copy = rust_arr.get("numpy_copy_ms")
-lines = [
-    f"Machine: {machine}. Worker: appose 0.12.0 (Python), numpy 2.2.6.",
-    "",
-    "| client | round trip median (us) | p99 (us) | vs floor | throughput (tasks/s, 2,000 in flight) "
-    "| never completed | startup to first result (ms) | UPDATE events/s |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    *rows,
-    "",
-    f"1 GiB float32 array to the worker, written there, read back: libappose {rust_arr.get('handoff_ms')} ms, "
-    f"appose-python {py_arr.get('handoff_ms')} ms; one numpy copy of 1 GiB in the worker: {copy} ms "
-    f"(libappose's handoff = {100 * rust_arr.get('handoff_ms', 0) / copy if copy else float('nan'):.2f}% of one copy).",
-]
-table = "\n".join(lines) + "\n"
-open(f"{out}/results.md", "w").write(table)
-json.dump({f"{m}|{c}": v for (m, c), v in results.items()}, open(f"{out}/results.json", "w"), indent=1)
-print(table)
-
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-names = list(CLIENTS)
-short = [n.replace(" (", "\n(").replace(" 0.", "\n0.") for n in names]
-for ax, (mode, key, title) in zip(
-    axes,
-    [
-        ("roundtrip", "median_us", "Round trip, median (us, lower is better)"),
-        ("throughput", "tasks_per_s", "Throughput, 2,000 in flight (tasks/s)"),
-        ("events", "events_per_s", "UPDATE events/s to a listener"),
-    ],
-):
-    vals = [get(mode, n, key) or 0 for n in names]
-    bars = ax.bar(short, vals, color=["#2a7", "#2a7", "#c84", "#c84", "#999"])
-    ax.set_title(title, fontsize=10)
-    ax.tick_params(axis="x", labelsize=7)
-    for b, v in zip(bars, vals):
-        ax.annotate(f"{v:.0f}", (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=7)
-fig.suptitle(machine, fontsize=8)
-fig.tight_layout()
-fig.savefig(f"{out}/chart.png", dpi=110)
-print(f"wrote {out}/results.md and {out}/chart.png", file=sys.stderr)
+sections.append(pertask.render(out))
+results_md = "\n".join(s for s in sections if s)
+open(f"{out}/results.md", "w").write(results_md)
+print(results_md)
+print(f"wrote {out}/results.md" + (f" and {out}/chart.png" if "peers" in parts else ""), file=sys.stderr)
