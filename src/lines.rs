@@ -50,13 +50,7 @@ pub(crate) struct LineReader {
 impl LineReader {
     /// Takes `fd` (the read end of a pipe) and makes it non-blocking.
     pub(crate) fn new(fd: OwnedFd, max_line: usize) -> io::Result<Self> {
-        let raw = fd.as_raw_fd();
-        // SAFETY: fcntl on a descriptor we own.
-        let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
-        // SAFETY: as above.
-        if flags < 0 || unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        set_nonblocking(&fd)?;
         Ok(LineReader {
             fd,
             buf: Vec::new(),
@@ -185,6 +179,19 @@ impl LineReader {
             self.buf.shrink_to(CHUNK * 2);
         }
     }
+}
+
+/// Makes `fd`'s open file description non-blocking (for a pipe: this end
+/// only).
+pub(crate) fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own.
+    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// `line` without its trailing end-of-line bytes.

@@ -65,11 +65,14 @@ fn play_host(how: &str) {
 fn host_dies(test: &str, how: &str, signal: Option<i32>) {
     let mut child = host(test, how);
     // The harness may print on the same line before it.
-    let line = BufReader::new(child.stdout.take().unwrap())
-        .lines()
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .by_ref()
         .map_while(Result::ok)
         .find_map(|l| l.split_once("PIDS ").map(|(_, pids)| pids.to_owned()))
         .expect("the host printed no pids");
+    // Keep reading, so the host's last words never meet a closed pipe.
+    let drain = std::thread::spawn(move || lines.for_each(drop));
     let pids: Vec<i64> = line
         .split_whitespace()
         .map(|p| p.parse().unwrap())
@@ -80,6 +83,7 @@ fn host_dies(test: &str, how: &str, signal: Option<i32>) {
     }
     child.wait().unwrap();
     let died = Instant::now();
+    let _ = drain.join();
     let gone = eventually(Duration::from_secs(1), || {
         pids.iter().all(|&p| !pid_alive(p))
     });
@@ -241,4 +245,51 @@ fn a_host_that_reaps_children_never_gets_a_recycled_group_killed() {
     println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the scenario failed");
     assert!(stdout.contains("SCENARIO PASSED") || stdout.contains("skipped"));
+}
+
+/// A C host keeps SIGPIPE's default action (death): requests written to a
+/// worker that has exited, and one that closed its stdin, must not raise it.
+fn sigpipe_scenario() {
+    common::python_env();
+    // SAFETY: setting a signal disposition in this (child) process.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    for script in [
+        "import sys; sys.exit(0)",
+        "import os, time; os.close(0); time.sleep(2)",
+    ] {
+        let svc = common::python_program(&["-c", script]);
+        svc.start().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let mut big = appose::Map::new();
+        big.insert("blob", appose::Value::from("x".repeat(1 << 20)));
+        for _ in 0..20 {
+            let t = svc.task("1", Some(big.clone()), None).unwrap();
+            let _ = t.start();
+        }
+        let _ = svc.close(Some(Duration::from_secs(5)));
+    }
+    println!("SCENARIO PASSED");
+}
+
+#[test]
+fn writing_to_a_gone_worker_never_raises_sigpipe() {
+    if std::env::var(SCENARIO).as_deref() == Ok("sigpipe") {
+        sigpipe_scenario();
+        return;
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "writing_to_a_gone_worker_never_raises_sigpipe",
+            "--nocapture",
+        ])
+        .env(SCENARIO, "sigpipe")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("SCENARIO PASSED"),
+        "the host died: {:?}\n{stdout}",
+        out.status
+    );
 }

@@ -152,7 +152,18 @@ proptest! {
         let line = parts.concat();
         let split = split_line(line.as_bytes());
         for u in &split.undecodable {
-            prop_assert!(line.contains(&format!("\"{}\"", u.task)), "{} from {}", u.task, line);
+            // The id as the line spells it: JSON-escaped (`"\"task"` is the
+            // id `"task`).
+            let spelled = appose::Value::from(u.task.as_str()).to_json();
+            prop_assert!(line.contains(&spelled), "{} from {}", u.task, line);
         }
     }
+}
+
+#[test]
+fn an_unreadable_response_names_its_task_unescaped() {
+    // Found by the property above: the id is the JSON string's value.
+    let split = split_line(br#"{"task":"\"task""#);
+    assert_eq!(split.undecodable.len(), 1);
+    assert_eq!(split.undecodable[0].task, "\"task");
 }

@@ -40,7 +40,7 @@ use super::reader;
 use super::writer::Writer;
 use super::{ExitLatch, ServiceInner};
 use crate::error::{Error, ErrorKind, Result};
-use crate::lines::LineReader;
+use crate::lines::{self, LineReader};
 use crate::lock;
 use crate::protocol::{self, Response};
 use crate::task::TaskInner;
@@ -70,18 +70,7 @@ const SUPERVISOR_SCRIPT: &str = "read -r _; kill -s KILL 0";
 /// Starts a supervisor leading a new process group; its lifeline's write
 /// end is returned (close-on-exec, so no other child inherits it).
 fn spawn_supervisor() -> std::io::Result<(Child, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: a valid two-int array.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: two fresh descriptors nobody else owns.
-    let (read, write) = unsafe {
-        (
-            <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[0]),
-            <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[1]),
-        )
-    };
+    let (read, write) = pipe()?;
     let child = Command::new("/bin/sh")
         .arg("-c")
         .arg(SUPERVISOR_SCRIPT)
@@ -91,6 +80,22 @@ fn spawn_supervisor() -> std::io::Result<(Child, OwnedFd)> {
         .process_group(0)
         .spawn()?;
     Ok((child, write))
+}
+
+/// A pipe, both ends close-on-exec: (read end, write end).
+fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: a valid two-int array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: two fresh descriptors nobody else owns.
+    Ok(unsafe {
+        (
+            <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[0]),
+            <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[1]),
+        )
+    })
 }
 
 fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
@@ -121,7 +126,10 @@ impl ServiceInner {
                 "a worker command needs at least a program",
             ));
         }
-        let (ours, theirs) = std::os::unix::net::UnixStream::pair()
+        let (theirs, ours) = pipe().map_err(|e| Error::io("cannot make the worker's stdin", e))?;
+        let theirs_kept = theirs
+            .try_clone()
+            .and_then(|kept| lines::set_nonblocking(&ours).map(|()| kept))
             .map_err(|e| Error::io("cannot make the worker's stdin", e))?;
         let latch = ExitLatch::new().map_err(|e| Error::io("cannot make an eventfd", e))?;
         let (mut supervisor, lifeline) = spawn_supervisor()
@@ -130,7 +138,7 @@ impl ServiceInner {
         let mut cmd = Command::new(&config.argv[0]);
         cmd.args(&config.argv[1..])
             .current_dir(&config.cwd)
-            .stdin(Stdio::from(OwnedFd::from(theirs)))
+            .stdin(Stdio::from(theirs))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(group);
@@ -181,7 +189,7 @@ impl ServiceInner {
             lifeline,
             pidfd: pidfd_open(pid),
         });
-        let writer = Arc::new(Writer::new(OwnedFd::from(ours)));
+        let writer = Arc::new(Writer::new(ours, theirs_kept));
         let _ = self.writer.set(writer.clone());
         let _ = self.latch.set(latch);
         setup.started = true;
