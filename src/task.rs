@@ -47,8 +47,6 @@ pub(crate) fn in_dispatcher_scope() -> impl Drop {
 
 /// What a task needs from the service that runs it.
 pub(crate) trait TaskHost: Send + Sync {
-    /// Starts the worker if it is not running yet.
-    fn start_worker(&self) -> Result<()>;
     /// Registers `task` as pending and sends its request. On error the task
     /// was never registered and gets no event.
     fn submit(&self, task: &Arc<TaskInner>, line: String) -> Result<()>;
@@ -443,11 +441,7 @@ impl Task {
             &self.inner.inputs,
             self.inner.queue.as_deref(),
         );
-        let result = self
-            .inner
-            .service
-            .start_worker()
-            .and_then(|()| self.inner.service.submit(&self.inner, line));
+        let result = self.inner.service.submit(&self.inner, line);
         if result.is_err() {
             // Never registered: nothing else can have touched the status.
             lock(&self.inner.state).status = TaskStatus::Initial;

@@ -70,15 +70,7 @@ fn a_waiter_returns_crashed_when_an_escaped_child_holds_the_pipe() {
         let _ = &debug_token;
     }))
     .unwrap();
-    let spawn = svc
-        .task(
-            "import subprocess\nsubprocess.Popen(['sleep', '30'], start_new_session=True).pid",
-            None,
-            None,
-        )
-        .unwrap();
-    spawn.wait(LONG).unwrap();
-    let escaped = spawn.result().unwrap().as_i64().unwrap();
+    let escaped = common::spawn_escaped_child(&svc);
     let running = svc
         .task("import time\ntime.sleep(300)", None, None)
         .unwrap();

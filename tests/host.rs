@@ -62,7 +62,13 @@ fn play_host(how: &str) {
     }
 }
 
+/// The test's two parts: in the child, the host (`play_host`); here, the
+/// test that the host's death takes its worker along.
 fn host_dies(test: &str, how: &str, signal: Option<i32>) {
+    if let Ok(how) = std::env::var(SCENARIO) {
+        play_host(&how);
+        return;
+    }
     let mut child = host(test, how);
     // The harness may print on the same line before it.
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -101,50 +107,38 @@ fn host_dies(test: &str, how: &str, signal: Option<i32>) {
 
 #[test]
 fn no_worker_outlives_a_host_that_returns_from_main() {
-    match std::env::var(SCENARIO).as_deref() {
-        Ok(how) => play_host(how),
-        Err(_) => host_dies(
-            "no_worker_outlives_a_host_that_returns_from_main",
-            "return",
-            None,
-        ),
-    }
+    host_dies(
+        "no_worker_outlives_a_host_that_returns_from_main",
+        "return",
+        None,
+    );
 }
 
 #[test]
 fn no_worker_outlives_a_host_stopped_by_ctrl_c() {
-    match std::env::var(SCENARIO).as_deref() {
-        Ok(how) => play_host(how),
-        Err(_) => host_dies(
-            "no_worker_outlives_a_host_stopped_by_ctrl_c",
-            "wait",
-            Some(libc::SIGINT),
-        ),
-    }
+    host_dies(
+        "no_worker_outlives_a_host_stopped_by_ctrl_c",
+        "wait",
+        Some(libc::SIGINT),
+    );
 }
 
 #[test]
 fn no_worker_outlives_a_host_stopped_by_sigterm() {
-    match std::env::var(SCENARIO).as_deref() {
-        Ok(how) => play_host(how),
-        Err(_) => host_dies(
-            "no_worker_outlives_a_host_stopped_by_sigterm",
-            "wait",
-            Some(libc::SIGTERM),
-        ),
-    }
+    host_dies(
+        "no_worker_outlives_a_host_stopped_by_sigterm",
+        "wait",
+        Some(libc::SIGTERM),
+    );
 }
 
 #[test]
 fn no_worker_outlives_a_host_killed_by_sigkill() {
-    match std::env::var(SCENARIO).as_deref() {
-        Ok(how) => play_host(how),
-        Err(_) => host_dies(
-            "no_worker_outlives_a_host_killed_by_sigkill",
-            "wait",
-            Some(libc::SIGKILL),
-        ),
-    }
+    host_dies(
+        "no_worker_outlives_a_host_killed_by_sigkill",
+        "wait",
+        Some(libc::SIGKILL),
+    );
 }
 
 /// Starts `sleep 30` as a process group leader whose pid is `pid`, by
@@ -178,14 +172,7 @@ fn reaping_host_scenario() {
     let svc = python_service();
     // A child that left the worker's session keeps its pipes open, which
     // keeps the service reading for a while after the worker's death.
-    let spawn = svc
-        .task(
-            "import subprocess\nsubprocess.Popen(['sleep', '30'], start_new_session=True).pid",
-            None,
-            None,
-        )
-        .unwrap();
-    spawn.wait(Some(Duration::from_secs(60))).unwrap();
+    common::spawn_escaped_child(&svc);
     let running = svc
         .task("import time\ntime.sleep(300)", None, None)
         .unwrap();

@@ -493,6 +493,15 @@ impl ServiceInner {
             });
     }
 
+    /// A request line as written (its newline added, no copy), and the text
+    /// for the debug listener when there is one.
+    fn request_bytes(&self, line: String) -> (Vec<u8>, Option<String>) {
+        let shown = (self.debug_on.get() == Some(&true)).then(|| line.clone());
+        let mut bytes = line.into_bytes();
+        bytes.push(b'\n');
+        (bytes, shown)
+    }
+
     /// The library failed inside one of this service's threads: the worker
     /// is killed and its pending tasks end CRASHED with `why` in the report.
     fn fail_internally(&self, why: String) {
@@ -503,21 +512,8 @@ impl ServiceInner {
 }
 
 impl TaskHost for ServiceInner {
-    fn start_worker(&self) -> Result<()> {
-        // Tasks are only made by a started service; a never-started one
-        // cannot hand out tasks.
-        if lock(&self.setup).started {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorKind::InvalidState,
-                "the service was never started",
-            ))
-        }
-    }
-
-    fn submit(&self, task: &Arc<TaskInner>, mut line: String) -> Result<()> {
-        line.push('\n');
+    fn submit(&self, task: &Arc<TaskInner>, line: String) -> Result<()> {
+        let (bytes, shown) = self.request_bytes(line);
         {
             // One critical section decides the task's fate: refused (no
             // event, ever), crashed at once (the worker is gone), or pending.
@@ -538,27 +534,25 @@ impl TaskHost for ServiceInner {
                 ));
             };
             pending.tasks.insert(task.id.clone(), task.clone());
-            if let Err(e) = writer.send(line.as_bytes().to_vec()) {
+            if let Err(e) = writer.send(bytes) {
                 pending.tasks.remove(&task.id);
                 return Err(e);
             }
         }
-        self.reading.output_expected(self);
-        if self.debug_on.get() == Some(&true) {
-            line.pop();
+        self.reading.output_expected();
+        if let Some(line) = shown {
             self.debug_service(|| line);
         }
         Ok(())
     }
 
-    fn send(&self, mut line: String) -> Result<()> {
-        line.push('\n');
+    fn send(&self, line: String) -> Result<()> {
+        let (bytes, shown) = self.request_bytes(line);
         let Some(writer) = self.writer.get() else {
             return Err(writer::closed_error());
         };
-        writer.send(line.as_bytes().to_vec())?;
-        if self.debug_on.get() == Some(&true) {
-            line.pop();
+        writer.send(bytes)?;
+        if let Some(line) = shown {
             self.debug_service(|| line);
         }
         Ok(())
@@ -569,7 +563,7 @@ impl TaskHost for ServiceInner {
     }
 
     fn claim_reading(&self) -> bool {
-        self.reading.claim(self)
+        self.reading.claim()
     }
 
     fn release_reading(&self) {

@@ -176,8 +176,8 @@ impl ServiceInner {
                 e,
             )
         })?;
-        // Our copy of the worker's end is closed by now (`cmd` keeps it until
-        // dropped): drop it so the worker's exit is seen as a closed socket.
+        // `cmd` still holds the worker's end of stdin (we keep our own copy
+        // in the writer): let it go now rather than at the end of `start`.
         drop(cmd);
         let pid = child.id() as libc::pid_t;
         let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
@@ -225,10 +225,7 @@ impl ServiceInner {
             let me = self.clone();
             std::thread::Builder::new()
                 .name(name("stdin"))
-                .spawn(move || {
-                    let fd = me.latch.get().map_or(-1, ExitLatch::raw_fd);
-                    writer.flush_until_closed(fd);
-                })?;
+                .spawn(move || writer.flush_until_closed(me.latch_fd()))?;
             let me = self.clone();
             std::thread::Builder::new()
                 .name(name("monitor"))

@@ -86,7 +86,7 @@ pub(super) struct ReadControl {
 }
 
 impl ReadControl {
-    pub(super) fn claim(&self, _service: &ServiceInner) -> bool {
+    pub(super) fn claim(&self) -> bool {
         let mut st = lock(&self.state);
         if st.leading || st.exited {
             return false;
@@ -106,7 +106,7 @@ impl ReadControl {
     }
 
     /// A task was registered: if nobody reads, the reader thread must.
-    pub(super) fn output_expected(&self, _service: &ServiceInner) {
+    pub(super) fn output_expected(&self) {
         let st = lock(&self.state);
         if st.resting && !st.leading {
             self.wake.notify_one();
@@ -154,7 +154,7 @@ impl Drop for Drained {
 }
 
 impl ServiceInner {
-    fn latch_fd(&self) -> RawFd {
+    pub(super) fn latch_fd(&self) -> RawFd {
         self.latch.get().map_or(-1, ExitLatch::raw_fd)
     }
 

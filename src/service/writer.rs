@@ -30,7 +30,7 @@ pub(crate) const MAX_BACKLOG: usize = 256 << 20;
 #[derive(Default)]
 struct State {
     /// Our end of the worker's stdin; `None` once closed.
-    sock: Option<Arc<OwnedFd>>,
+    pipe: Option<Arc<OwnedFd>>,
     /// A copy of the worker's end, kept so that writing can never raise
     /// `SIGPIPE`; closed once the worker is gone.
     reader: Option<OwnedFd>,
@@ -57,7 +57,7 @@ enum Sent {
     Gone,
 }
 
-fn send_some(fd: RawFd, bytes: &[u8]) -> Sent {
+fn write_some(fd: RawFd, bytes: &[u8]) -> Sent {
     let mut done = 0;
     while done < bytes.len() {
         let rest = &bytes[done..];
@@ -81,10 +81,10 @@ fn send_some(fd: RawFd, bytes: &[u8]) -> Sent {
 impl Writer {
     /// Takes our (write) end of the worker's stdin, non-blocking, and a
     /// copy of the worker's (read) end.
-    pub(crate) fn new(sock: OwnedFd, reader: OwnedFd) -> Self {
+    pub(crate) fn new(pipe: OwnedFd, reader: OwnedFd) -> Self {
         Writer {
             state: Mutex::new(State {
-                sock: Some(Arc::new(sock)),
+                pipe: Some(Arc::new(pipe)),
                 reader: Some(reader),
                 ..State::default()
             }),
@@ -103,14 +103,14 @@ impl Writer {
         if st.gone {
             return Ok(());
         }
-        let Some(sock) = st.sock.clone() else {
+        let Some(pipe) = st.pipe.clone() else {
             return Err(closed_error());
         };
         if st.close_when_flushed {
             return Err(closed_error());
         }
         if st.backlog.is_empty() {
-            match send_some(sock.as_raw_fd(), &line) {
+            match write_some(pipe.as_raw_fd(), &line) {
                 Sent::All => return Ok(()),
                 Sent::Gone => {
                     st.mark_gone();
@@ -146,7 +146,7 @@ impl Writer {
     pub(crate) fn close(&self) {
         let mut st = lock(&self.state);
         if st.backlog.is_empty() {
-            st.sock = None;
+            st.pipe = None;
         } else {
             st.close_when_flushed = true;
         }
@@ -164,10 +164,10 @@ impl Writer {
     /// exited (a child that escaped its group may hold stdin open forever).
     pub(crate) fn flush_until_closed(&self, exit_fd: RawFd) {
         loop {
-            let sock = {
+            let pipe = {
                 let mut st = lock(&self.state);
                 loop {
-                    match &st.sock {
+                    match &st.pipe {
                         None => return,
                         Some(s) if !st.backlog.is_empty() => break s.clone(),
                         Some(_) => st = self.more.wait(st).unwrap_or_else(|e| e.into_inner()),
@@ -175,14 +175,14 @@ impl Writer {
                 }
             };
             let ready = lines::wait_any(
-                [(sock.as_raw_fd(), libc::POLLOUT), (exit_fd, libc::POLLIN)],
+                [(pipe.as_raw_fd(), libc::POLLOUT), (exit_fd, libc::POLLIN)],
                 None,
             );
             if matches!(ready, Some([_, true])) {
                 self.stop();
                 return;
             }
-            drop(sock);
+            drop(pipe);
             lock(&self.state).write_backlog();
         }
     }
@@ -191,7 +191,7 @@ impl Writer {
 impl State {
     fn mark_gone(&mut self) {
         self.gone = true;
-        self.sock = None;
+        self.pipe = None;
         self.reader = None;
         self.backlog.clear();
         self.backlog_bytes = 0;
@@ -200,11 +200,11 @@ impl State {
 
     /// Writes as much of the backlog as the pipe takes now.
     fn write_backlog(&mut self) {
-        let Some(sock) = self.sock.clone() else {
+        let Some(pipe) = self.pipe.clone() else {
             return;
         };
         while let Some(front) = self.backlog.front() {
-            match send_some(sock.as_raw_fd(), &front[self.written..]) {
+            match write_some(pipe.as_raw_fd(), &front[self.written..]) {
                 Sent::All => {
                     self.backlog_bytes -= front.len() - self.written;
                     self.written = 0;
@@ -222,7 +222,7 @@ impl State {
             }
         }
         if self.close_when_flushed {
-            self.sock = None;
+            self.pipe = None;
         }
     }
 }

@@ -58,6 +58,20 @@ pub fn python_program(args: &[&str]) -> Closing {
     )
 }
 
+/// Has a task start `sleep 30` in a session of its own: a child that left
+/// the worker's process group and holds its pipes open. Its pid.
+pub fn spawn_escaped_child(svc: &Service) -> i64 {
+    let spawn = svc
+        .task(
+            "import subprocess\nsubprocess.Popen(['sleep', '30'], start_new_session=True).pid",
+            None,
+            None,
+        )
+        .unwrap();
+    spawn.wait(Some(Duration::from_secs(60))).unwrap();
+    spawn.result().unwrap().as_i64().unwrap()
+}
+
 /// Polls `cond` until it holds or `limit` passes.
 pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + limit;
