@@ -8,8 +8,13 @@
  * Conventions:
  * - Fallible functions return appose_status (0 = APPOSE_STATUS_OK). Results
  *   are written to *_out parameters only on success.
- * - appose_last_error() holds the message of the last failure on the calling
- *   thread; appose_status_str() names a status.
+ * - Errors travel with the call: every fallible function but the *_free ones
+ *   takes a trailing `appose_error **error_out`. When it is not NULL and the
+ *   call fails, *error_out receives a new error (status and message) that the
+ *   caller reads on any thread and frees with appose_error_free(); on success
+ *   it is left as it was. Pass NULL when the status is enough.
+ * - appose_last_error() also holds the message of the last failure on the
+ *   calling thread, for plain C; appose_status_str() names a status.
  * - Strings in are NUL-terminated UTF-8 and copied. Strings out are freed with
  *   appose_string_free(). Strings passed to callbacks live for the call only.
  * - Handles are freed with their *_free function; a freed or wrong-kind handle
@@ -218,6 +223,12 @@ typedef struct appose_builder appose_builder;
 typedef struct appose_env appose_env;
 
 /**
+ * An error a call handed to its caller (see `appose_error_*`). Owned by the
+ * caller, readable from any thread, freed with `appose_error_free`.
+ */
+typedef struct appose_error appose_error;
+
+/**
  * A map of named values: task inputs and outputs (see `appose_map_*`).
  */
 typedef struct appose_map appose_map;
@@ -350,93 +361,125 @@ void appose_string_free(char *s);
  * (also NULL), which picks uv, pixi or mamba from the scheme or content.
  * Free with `appose_builder_free`.
  */
-enum appose_status appose_builder_new(const char *kind, struct appose_builder **builder_out);
+enum appose_status appose_builder_new(const char *kind,
+                                      struct appose_builder **builder_out,
+                                      struct appose_error **error_out);
 
 /**
  * The environment's name: its directory under the envs root.
  */
-enum appose_status appose_builder_name(struct appose_builder *builder, const char *name);
+enum appose_status appose_builder_name(struct appose_builder *builder,
+                                       const char *name,
+                                       struct appose_error **error_out);
 
 /**
  * The environment's directory (instead of `<envs root>/<name>`).
  */
-enum appose_status appose_builder_base(struct appose_builder *builder, const char *dir);
+enum appose_status appose_builder_base(struct appose_builder *builder,
+                                       const char *dir,
+                                       struct appose_error **error_out);
 
 /**
  * Where named environments and downloaded tools live (default:
  * `APPOSE_ENVS_DIR`, else `~/.local/share/appose`).
  */
-enum appose_status appose_builder_envs_root(struct appose_builder *builder, const char *dir);
+enum appose_status appose_builder_envs_root(struct appose_builder *builder,
+                                            const char *dir,
+                                            struct appose_error **error_out);
 
 /**
  * The environment description itself (pixi.toml, pyproject.toml,
  * environment.yml or requirements.txt text).
  */
-enum appose_status appose_builder_content(struct appose_builder *builder, const char *content);
+enum appose_status appose_builder_content(struct appose_builder *builder,
+                                          const char *content,
+                                          struct appose_error **error_out);
 
 /**
  * Reads the description from a file (its name also gives the scheme).
  */
-enum appose_status appose_builder_file(struct appose_builder *builder, const char *path);
+enum appose_status appose_builder_file(struct appose_builder *builder,
+                                       const char *path,
+                                       struct appose_error **error_out);
 
 /**
  * Fetches the description from a URL.
  */
-enum appose_status appose_builder_url(struct appose_builder *builder, const char *url);
+enum appose_status appose_builder_url(struct appose_builder *builder,
+                                      const char *url,
+                                      struct appose_error **error_out);
 
 /**
  * The description's format: "pixi.toml", "pyproject.toml",
  * "environment.yml" or "requirements.txt".
  */
-enum appose_status appose_builder_scheme(struct appose_builder *builder, const char *scheme);
+enum appose_status appose_builder_scheme(struct appose_builder *builder,
+                                         const char *scheme,
+                                         struct appose_error **error_out);
 
 /**
  * Adds a conda channel (pixi).
  */
-enum appose_status appose_builder_channel(struct appose_builder *builder, const char *channel);
+enum appose_status appose_builder_channel(struct appose_builder *builder,
+                                          const char *channel,
+                                          struct appose_error **error_out);
 
 /**
  * Adds a flag to every tool command.
  */
-enum appose_status appose_builder_flag(struct appose_builder *builder, const char *flag);
+enum appose_status appose_builder_flag(struct appose_builder *builder,
+                                       const char *flag,
+                                       struct appose_error **error_out);
 
 /**
  * uv: the venv's Python version.
  */
 enum appose_status appose_builder_python_version(struct appose_builder *builder,
-                                                 const char *version);
+                                                 const char *version,
+                                                 struct appose_error **error_out);
 
 /**
  * uv: adds a PyPI requirement (`appose` is added when none names it).
  */
-enum appose_status appose_builder_package(struct appose_builder *builder, const char *spec);
+enum appose_status appose_builder_package(struct appose_builder *builder,
+                                          const char *spec,
+                                          struct appose_error **error_out);
 
 /**
  * pixi: adds a conda package.
  */
-enum appose_status appose_builder_conda(struct appose_builder *builder, const char *spec);
+enum appose_status appose_builder_conda(struct appose_builder *builder,
+                                        const char *spec,
+                                        struct appose_error **error_out);
 
 /**
  * pixi: adds a PyPI package.
  */
-enum appose_status appose_builder_pypi(struct appose_builder *builder, const char *spec);
+enum appose_status appose_builder_pypi(struct appose_builder *builder,
+                                       const char *spec,
+                                       struct appose_error **error_out);
 
 /**
  * pixi: the manifest's named environment to install and run.
  */
 enum appose_status appose_builder_pixi_environment(struct appose_builder *builder,
-                                                   const char *name);
+                                                   const char *name,
+                                                   struct appose_error **error_out);
 
 /**
  * custom: adds a directory of executables.
  */
-enum appose_status appose_builder_bin_path(struct appose_builder *builder, const char *dir);
+enum appose_status appose_builder_bin_path(struct appose_builder *builder,
+                                           const char *dir,
+                                           struct appose_error **error_out);
 
 /**
  * Downloads tools from `<base_url>/<tool>/<version>/<file>` instead of
  * their release hosts (overrides `APPOSE_TOOL_MIRROR`).
  */
-enum appose_status appose_builder_tool_mirror(struct appose_builder *builder, const char *base_url);
+enum appose_status appose_builder_tool_mirror(struct appose_builder *builder,
+                                              const char *base_url,
+                                              struct appose_error **error_out);
 
 /**
  * Sets an environment variable for the tools and for the environment's
@@ -444,12 +487,14 @@ enum appose_status appose_builder_tool_mirror(struct appose_builder *builder, co
  */
 enum appose_status appose_builder_env_var(struct appose_builder *builder,
                                           const char *key,
-                                          const char *value);
+                                          const char *value,
+                                          struct appose_error **error_out);
 
 /**
  * custom: also searches the system `PATH` for executables.
  */
-enum appose_status appose_builder_append_system_path(struct appose_builder *builder);
+enum appose_status appose_builder_append_system_path(struct appose_builder *builder,
+                                                     struct appose_error **error_out);
 
 /**
  * Adds a progress listener. `userdata_free` as for every registration.
@@ -457,7 +502,8 @@ enum appose_status appose_builder_append_system_path(struct appose_builder *buil
 enum appose_status appose_builder_on_progress(struct appose_builder *builder,
                                               appose_progress_listener listener,
                                               void *userdata,
-                                              appose_userdata_free userdata_free);
+                                              appose_userdata_free userdata_free,
+                                              struct appose_error **error_out);
 
 /**
  * Adds a listener for the tools' output lines.
@@ -465,7 +511,8 @@ enum appose_status appose_builder_on_progress(struct appose_builder *builder,
 enum appose_status appose_builder_on_output(struct appose_builder *builder,
                                             appose_line_listener listener,
                                             void *userdata,
-                                            appose_userdata_free userdata_free);
+                                            appose_userdata_free userdata_free,
+                                            struct appose_error **error_out);
 
 /**
  * Adds a listener for the tools' error lines (pixi's success message and
@@ -474,7 +521,8 @@ enum appose_status appose_builder_on_output(struct appose_builder *builder,
 enum appose_status appose_builder_on_error(struct appose_builder *builder,
                                            appose_line_listener listener,
                                            void *userdata,
-                                           appose_userdata_free userdata_free);
+                                           appose_userdata_free userdata_free,
+                                           struct appose_error **error_out);
 
 /**
  * Builds the environment (or reuses it when its `appose.json` matches this
@@ -483,21 +531,25 @@ enum appose_status appose_builder_on_error(struct appose_builder *builder,
  * error output in `appose_last_error()`.
  */
 enum appose_status appose_builder_build(struct appose_builder *builder,
-                                        struct appose_env **env_out);
+                                        struct appose_env **env_out,
+                                        struct appose_error **error_out);
 
 /**
  * Installs the builder's tool (uv, pixi or micromamba) into the envs root
  * unless it is there already, e.g. to prepare for offline use, and writes
  * its path (free with `appose_string_free`).
  */
-enum appose_status appose_builder_install_tool(struct appose_builder *builder, char **path_out);
+enum appose_status appose_builder_install_tool(struct appose_builder *builder,
+                                               char **path_out,
+                                               struct appose_error **error_out);
 
 /**
  * Deletes the environment's directory (as `appose_builder_delete`), then
  * builds it.
  */
 enum appose_status appose_builder_rebuild(struct appose_builder *builder,
-                                          struct appose_env **env_out);
+                                          struct appose_env **env_out,
+                                          struct appose_error **error_out);
 
 /**
  * Deletes the environment's directory, if it exists. Only a directory that
@@ -507,7 +559,8 @@ enum appose_status appose_builder_rebuild(struct appose_builder *builder,
  * directory holding one of them: `APPOSE_STATUS_INVALID_ARGUMENT` says why.
  * A symlink is judged by its target, whose contents are deleted.
  */
-enum appose_status appose_builder_delete(struct appose_builder *builder);
+enum appose_status appose_builder_delete(struct appose_builder *builder,
+                                         struct appose_error **error_out);
 
 /**
  * Frees a builder handle (and, once not building, its listeners).
@@ -518,7 +571,7 @@ enum appose_status appose_builder_free(struct appose_builder *builder);
  * The system environment: executables found on `PATH`, based in the
  * current directory. Free with `appose_env_free`.
  */
-enum appose_status appose_env_system(struct appose_env **env_out);
+enum appose_status appose_env_system(struct appose_env **env_out, struct appose_error **error_out);
 
 /**
  * An existing environment directory, its kind detected as the peers do:
@@ -527,12 +580,16 @@ enum appose_status appose_env_system(struct appose_env **env_out);
  * `bin/` and itself hold the executables. Installs nothing. Free with
  * `appose_env_free`.
  */
-enum appose_status appose_env_wrap(const char *dir, struct appose_env **env_out);
+enum appose_status appose_env_wrap(const char *dir,
+                                   struct appose_env **env_out,
+                                   struct appose_error **error_out);
 
 /**
  * The environment's base directory (free with `appose_string_free`).
  */
-enum appose_status appose_env_base(const struct appose_env *env, char **base_out);
+enum appose_status appose_env_base(const struct appose_env *env,
+                                   char **base_out,
+                                   struct appose_error **error_out);
 
 /**
  * A Python worker service (not started yet) with the Appose peers' command:
@@ -542,7 +599,8 @@ enum appose_status appose_env_base(const struct appose_env *env, char **base_out
  * `appose_service_free`.
  */
 enum appose_status appose_env_python(const struct appose_env *env,
-                                     struct appose_service **service_out);
+                                     struct appose_service **service_out,
+                                     struct appose_error **error_out);
 
 /**
  * A service (not started yet) running the first of the `n_candidates`
@@ -554,20 +612,25 @@ enum appose_status appose_env_service(const struct appose_env *env,
                                       size_t n_candidates,
                                       const char *const *args,
                                       size_t n_args,
-                                      struct appose_service **service_out);
+                                      struct appose_service **service_out,
+                                      struct appose_error **error_out);
 
 /**
  * The directories searched for executables, as a JSON array of strings.
  * Free with `appose_string_free`.
  */
-enum appose_status appose_env_bin_paths(const struct appose_env *env, char **json_out);
+enum appose_status appose_env_bin_paths(const struct appose_env *env,
+                                        char **json_out,
+                                        struct appose_error **error_out);
 
 /**
  * The launcher put before every worker command (`["/.../pixi", "run",
  * "--manifest-path", ...]`; `[]` for none), as a JSON array. Free with
  * `appose_string_free`.
  */
-enum appose_status appose_env_launch_args(const struct appose_env *env, char **json_out);
+enum appose_status appose_env_launch_args(const struct appose_env *env,
+                                          char **json_out,
+                                          struct appose_error **error_out);
 
 /**
  * A Groovy worker service (not started): `java -cp <classpath joined by
@@ -579,7 +642,8 @@ enum appose_status appose_env_groovy(const struct appose_env *env,
                                      size_t n_classpath,
                                      const char *const *jvm_args,
                                      size_t n_jvm_args,
-                                     struct appose_service **service_out);
+                                     struct appose_service **service_out,
+                                     struct appose_error **error_out);
 
 /**
  * A service running a Java main class with the environment's `java`.
@@ -590,13 +654,31 @@ enum appose_status appose_env_java(const struct appose_env *env,
                                    size_t n_classpath,
                                    const char *const *jvm_args,
                                    size_t n_jvm_args,
-                                   struct appose_service **service_out);
+                                   struct appose_service **service_out,
+                                   struct appose_error **error_out);
 
 /**
  * Frees an environment handle. NULL is a no-op; a handle freed already gives
  * `APPOSE_STATUS_INVALID_HANDLE`. Services made from it are unaffected.
  */
 enum appose_status appose_env_free(struct appose_env *env);
+
+/**
+ * The status of the failed call; `APPOSE_STATUS_INVALID_HANDLE` for a NULL,
+ * freed or wrong-kind handle.
+ */
+enum appose_status appose_error_status(const struct appose_error *error);
+
+/**
+ * The error's message (UTF-8). Valid until the error is freed; never free
+ * it. `""` for a NULL, freed or wrong-kind handle.
+ */
+const char *appose_error_message(const struct appose_error *error);
+
+/**
+ * Frees an error. NULL is a no-op.
+ */
+enum appose_status appose_error_free(struct appose_error *error);
 
 /**
  * The numpy name of a dtype (`"float32"`, ...), or NULL for an unknown
@@ -619,7 +701,8 @@ enum appose_status appose_ndarray_new(int dtype,
                                       const size_t *shape,
                                       size_t ndim,
                                       int order,
-                                      struct appose_ndarray **ndarray_out);
+                                      struct appose_ndarray **ndarray_out,
+                                      struct appose_error **error_out);
 
 /**
  * An array over an existing block. `APPOSE_STATUS_INVALID_ARGUMENT` if the
@@ -630,17 +713,22 @@ enum appose_status appose_ndarray_wrap(const struct appose_shm *shm,
                                        const size_t *shape,
                                        size_t ndim,
                                        int order,
-                                       struct appose_ndarray **ndarray_out);
+                                       struct appose_ndarray **ndarray_out,
+                                       struct appose_error **error_out);
 
 /**
  * The array's dtype (an appose_dtype value).
  */
-enum appose_status appose_ndarray_dtype(const struct appose_ndarray *ndarray, int *dtype_out);
+enum appose_status appose_ndarray_dtype(const struct appose_ndarray *ndarray,
+                                        int *dtype_out,
+                                        struct appose_error **error_out);
 
 /**
  * The number of dimensions.
  */
-enum appose_status appose_ndarray_ndim(const struct appose_ndarray *ndarray, size_t *ndim_out);
+enum appose_status appose_ndarray_ndim(const struct appose_ndarray *ndarray,
+                                       size_t *ndim_out,
+                                       struct appose_error **error_out);
 
 /**
  * Copies the shape, listed in `order`, into `shape_out`, which has room for
@@ -651,24 +739,29 @@ enum appose_status appose_ndarray_ndim(const struct appose_ndarray *ndarray, siz
 enum appose_status appose_ndarray_shape(const struct appose_ndarray *ndarray,
                                         int order,
                                         size_t *shape_out,
-                                        size_t capacity);
+                                        size_t capacity,
+                                        struct appose_error **error_out);
 
 /**
  * The elements' bytes (C order). Valid while any handle to the block lives.
  */
-enum appose_status appose_ndarray_data(const struct appose_ndarray *ndarray, void **data_out);
+enum appose_status appose_ndarray_data(const struct appose_ndarray *ndarray,
+                                       void **data_out,
+                                       struct appose_error **error_out);
 
 /**
  * The number of bytes the elements take (elements times item size).
  */
 enum appose_status appose_ndarray_byte_length(const struct appose_ndarray *ndarray,
-                                              size_t *length_out);
+                                              size_t *length_out,
+                                              struct appose_error **error_out);
 
 /**
  * A new handle to the array's block (free it with `appose_shm_free`).
  */
 enum appose_status appose_ndarray_shm(const struct appose_ndarray *ndarray,
-                                      struct appose_shm **shm_out);
+                                      struct appose_shm **shm_out,
+                                      struct appose_error **error_out);
 
 /**
  * Frees an array handle (its block lives on while other handles use it).
@@ -680,7 +773,9 @@ enum appose_status appose_ndarray_free(struct appose_ndarray *ndarray);
  * file readable only by the user, named in `APPOSE_INIT_SCRIPT`). Its public
  * names are visible to every task. Only before the service starts.
  */
-enum appose_status appose_service_init(struct appose_service *service, const char *script);
+enum appose_status appose_service_init(struct appose_service *service,
+                                       const char *script,
+                                       struct appose_error **error_out);
 
 /**
  * Sets (or, with `value` NULL, removes) an environment variable of the
@@ -688,7 +783,8 @@ enum appose_status appose_service_init(struct appose_service *service, const cha
  */
 enum appose_status appose_service_env_var(struct appose_service *service,
                                           const char *key,
-                                          const char *value);
+                                          const char *value,
+                                          struct appose_error **error_out);
 
 /**
  * Sets the debug listener. Only before the service starts. On success the
@@ -698,12 +794,14 @@ enum appose_status appose_service_env_var(struct appose_service *service,
 enum appose_status appose_service_debug(struct appose_service *service,
                                         appose_debug_listener listener,
                                         void *userdata,
-                                        appose_userdata_free userdata_free);
+                                        appose_userdata_free userdata_free,
+                                        struct appose_error **error_out);
 
 /**
  * Starts the worker process. Optional: the first task starts it too.
  */
-enum appose_status appose_service_start(struct appose_service *service);
+enum appose_status appose_service_start(struct appose_service *service,
+                                        struct appose_error **error_out);
 
 /**
  * Makes a task (INITIAL) running `script` with `inputs_json` (a JSON object,
@@ -715,7 +813,8 @@ enum appose_status appose_service_task(struct appose_service *service,
                                        const char *script,
                                        const char *inputs_json,
                                        const char *queue,
-                                       struct appose_task **task_out);
+                                       struct appose_task **task_out,
+                                       struct appose_error **error_out);
 
 /**
  * Makes a task as `appose_service_task` does, with inputs from a map
@@ -725,7 +824,8 @@ enum appose_status appose_service_task_map(struct appose_service *service,
                                            const char *script,
                                            const struct appose_map *inputs,
                                            const char *queue,
-                                           struct appose_task **task_out);
+                                           struct appose_task **task_out,
+                                           struct appose_error **error_out);
 
 /**
  * Closes the worker's stdin, waits up to `timeout_ms` (negative: no limit)
@@ -735,29 +835,37 @@ enum appose_status appose_service_task_map(struct appose_service *service,
  */
 enum appose_status appose_service_close(struct appose_service *service,
                                         int64_t timeout_ms,
-                                        int *exit_code_out);
+                                        int *exit_code_out,
+                                        struct appose_error **error_out);
 
 /**
  * Kills the worker's whole process group at once; pending tasks end CRASHED.
  */
-enum appose_status appose_service_kill(struct appose_service *service);
+enum appose_status appose_service_kill(struct appose_service *service,
+                                       struct appose_error **error_out);
 
 /**
  * Whether the worker process is running.
  */
-enum appose_status appose_service_is_alive(struct appose_service *service, bool *alive_out);
+enum appose_status appose_service_is_alive(struct appose_service *service,
+                                           bool *alive_out,
+                                           struct appose_error **error_out);
 
 /**
  * The worker's stdout lines that were not responses, as a JSON array of
  * strings (free with `appose_string_free`).
  */
-enum appose_status appose_service_invalid_lines(struct appose_service *service, char **json_out);
+enum appose_status appose_service_invalid_lines(struct appose_service *service,
+                                                char **json_out,
+                                                struct appose_error **error_out);
 
 /**
  * The worker's stderr lines, as a JSON array of strings (free with
  * `appose_string_free`).
  */
-enum appose_status appose_service_error_lines(struct appose_service *service, char **json_out);
+enum appose_status appose_service_error_lines(struct appose_service *service,
+                                              char **json_out,
+                                              struct appose_error **error_out);
 
 /**
  * Frees a service handle. Tasks keep their service alive; when the last
@@ -775,7 +883,9 @@ enum appose_status appose_service_free(struct appose_service *service);
  * not fit gives `APPOSE_STATUS_IO`, with the sizes and the fix in
  * `appose_last_error()`, instead of SIGBUS at the first write.
  */
-enum appose_status appose_shm_create(size_t rsize, struct appose_shm **shm_out);
+enum appose_status appose_shm_create(size_t rsize,
+                                     struct appose_shm **shm_out,
+                                     struct appose_error **error_out);
 
 /**
  * Creates a block with a given name (no leading slash). Owned, as
@@ -783,47 +893,62 @@ enum appose_status appose_shm_create(size_t rsize, struct appose_shm **shm_out);
  */
 enum appose_status appose_shm_create_named(const char *name,
                                            size_t rsize,
-                                           struct appose_shm **shm_out);
+                                           struct appose_shm **shm_out,
+                                           struct appose_error **error_out);
 
 /**
  * Attaches to an existing block by name; its size is read from the block.
  * Not owned (only unmapped when freed) unless the block is already mapped
  * in this process, whose mapping and ownership it then shares.
  */
-enum appose_status appose_shm_attach(const char *name, struct appose_shm **shm_out);
+enum appose_status appose_shm_attach(const char *name,
+                                     struct appose_shm **shm_out,
+                                     struct appose_error **error_out);
 
 /**
  * The block's name (free with `appose_string_free`).
  */
-enum appose_status appose_shm_name(const struct appose_shm *shm, char **name_out);
+enum appose_status appose_shm_name(const struct appose_shm *shm,
+                                   char **name_out,
+                                   struct appose_error **error_out);
 
 /**
  * The requested size in bytes.
  */
-enum appose_status appose_shm_rsize(const struct appose_shm *shm, size_t *rsize_out);
+enum appose_status appose_shm_rsize(const struct appose_shm *shm,
+                                    size_t *rsize_out,
+                                    struct appose_error **error_out);
 
 /**
  * The mapped size in bytes (equal to rsize on Linux).
  */
-enum appose_status appose_shm_size(const struct appose_shm *shm, size_t *size_out);
+enum appose_status appose_shm_size(const struct appose_shm *shm,
+                                   size_t *size_out,
+                                   struct appose_error **error_out);
 
 /**
  * The block's first byte. Valid while any handle to the block (this one, an
  * array over it, a map holding it) lives.
  */
-enum appose_status appose_shm_data(const struct appose_shm *shm, void **data_out);
+enum appose_status appose_shm_data(const struct appose_shm *shm,
+                                   void **data_out,
+                                   struct appose_error **error_out);
 
 /**
  * Whether the block is unlinked when its last handle goes.
  */
-enum appose_status appose_shm_unlink_on_free(const struct appose_shm *shm, bool *unlink_out);
+enum appose_status appose_shm_unlink_on_free(const struct appose_shm *shm,
+                                             bool *unlink_out,
+                                             struct appose_error **error_out);
 
 /**
  * Sets whether the block is unlinked when its last handle goes (and at
  * normal process exit, or after a kill by the next process that uses the
  * library). Pass false to keep a block for another process.
  */
-enum appose_status appose_shm_set_unlink_on_free(struct appose_shm *shm, bool unlink);
+enum appose_status appose_shm_set_unlink_on_free(struct appose_shm *shm,
+                                                 bool unlink,
+                                                 struct appose_error **error_out);
 
 /**
  * Frees a block handle. The mapping stays while other handles use it.
@@ -839,13 +964,14 @@ enum appose_status appose_shm_free(struct appose_shm *shm);
 enum appose_status appose_task_listen(struct appose_task *task,
                                       appose_task_listener listener,
                                       void *userdata,
-                                      appose_userdata_free userdata_free);
+                                      appose_userdata_free userdata_free,
+                                      struct appose_error **error_out);
 
 /**
  * Sends the task to the worker. `APPOSE_STATUS_INVALID_STATE` if it was
  * started already.
  */
-enum appose_status appose_task_start(struct appose_task *task);
+enum appose_status appose_task_start(struct appose_task *task, struct appose_error **error_out);
 
 /**
  * Waits for the task to finish (starting it if INITIAL), at most
@@ -855,19 +981,22 @@ enum appose_status appose_task_start(struct appose_task *task);
  * (the task goes on), `APPOSE_STATUS_REENTRANT` inside a callback. Every
  * listener call for the task has returned before this does.
  */
-enum appose_status appose_task_wait(struct appose_task *task, int64_t timeout_ms);
+enum appose_status appose_task_wait(struct appose_task *task,
+                                    int64_t timeout_ms,
+                                    struct appose_error **error_out);
 
 /**
  * Asks the worker to cancel the task. Cooperative: the script must check
  * `task.cancel_requested`. A task not yet started is canceled at once.
  */
-enum appose_status appose_task_cancel(struct appose_task *task);
+enum appose_status appose_task_cancel(struct appose_task *task, struct appose_error **error_out);
 
 /**
  * The task's current status.
  */
 enum appose_status appose_task_get_status(struct appose_task *task,
-                                          enum appose_task_status *status_out);
+                                          enum appose_task_status *status_out,
+                                          struct appose_error **error_out);
 
 /**
  * The name of a task status (`"COMPLETE"`, ...). Static; never free it.
@@ -879,31 +1008,41 @@ const char *appose_task_status_str(int status);
  * The task's outputs as a JSON object (`{}` before completion). Free with
  * `appose_string_free`.
  */
-enum appose_status appose_task_outputs_json(struct appose_task *task, char **json_out);
+enum appose_status appose_task_outputs_json(struct appose_task *task,
+                                            char **json_out,
+                                            struct appose_error **error_out);
 
 /**
  * The task's outputs as a new map handle: arrays and blocks the worker
  * made are attached and owned here (unlinked when their last handle goes).
  * Free with `appose_map_free`.
  */
-enum appose_status appose_task_outputs(struct appose_task *task, struct appose_map **map_out);
+enum appose_status appose_task_outputs(struct appose_task *task,
+                                       struct appose_map **map_out,
+                                       struct appose_error **error_out);
 
 /**
  * `outputs["result"]` as JSON text, `null` when absent. Free with
  * `appose_string_free`.
  */
-enum appose_status appose_task_result_json(struct appose_task *task, char **json_out);
+enum appose_status appose_task_result_json(struct appose_task *task,
+                                           char **json_out,
+                                           struct appose_error **error_out);
 
 /**
  * The error text of a FAILED or CRASHED task; NULL is written when there is
  * none. Free with `appose_string_free`.
  */
-enum appose_status appose_task_error(struct appose_task *task, char **error_out);
+enum appose_status appose_task_error(struct appose_task *task,
+                                     char **text_out,
+                                     struct appose_error **error_out);
 
 /**
  * The task's id, as sent to the worker. Free with `appose_string_free`.
  */
-enum appose_status appose_task_id(struct appose_task *task, char **id_out);
+enum appose_status appose_task_id(struct appose_task *task,
+                                  char **id_out,
+                                  struct appose_error **error_out);
 
 /**
  * Frees a task handle. A started task runs on; its listeners are released
@@ -914,48 +1053,62 @@ enum appose_status appose_task_free(struct appose_task *task);
 /**
  * A new empty map. Free with `appose_map_free`.
  */
-enum appose_status appose_map_new(struct appose_map **map_out);
+enum appose_status appose_map_new(struct appose_map **map_out, struct appose_error **error_out);
 
 /**
  * A map from a JSON object's text; `appose_type` objects in it are decoded
  * (their blocks must exist). Free with `appose_map_free`.
  */
-enum appose_status appose_map_from_json(const char *json, struct appose_map **map_out);
+enum appose_status appose_map_from_json(const char *json,
+                                        struct appose_map **map_out,
+                                        struct appose_error **error_out);
 
 /**
  * Sets `key` to the value of `json` (any JSON value; `appose_type` objects
  * are decoded and their blocks must exist).
  */
-enum appose_status appose_map_put_json(struct appose_map *map, const char *key, const char *json);
+enum appose_status appose_map_put_json(struct appose_map *map,
+                                       const char *key,
+                                       const char *json,
+                                       struct appose_error **error_out);
 
 /**
  * Sets `key` to an array (the map shares the array's block).
  */
 enum appose_status appose_map_put_ndarray(struct appose_map *map,
                                           const char *key,
-                                          const struct appose_ndarray *ndarray);
+                                          const struct appose_ndarray *ndarray,
+                                          struct appose_error **error_out);
 
 /**
  * Sets `key` to a shared memory block.
  */
 enum appose_status appose_map_put_shm(struct appose_map *map,
                                       const char *key,
-                                      const struct appose_shm *shm);
+                                      const struct appose_shm *shm,
+                                      struct appose_error **error_out);
 
 /**
  * Removes `key`; `APPOSE_STATUS_NOT_FOUND` if absent.
  */
-enum appose_status appose_map_remove(struct appose_map *map, const char *key);
+enum appose_status appose_map_remove(struct appose_map *map,
+                                     const char *key,
+                                     struct appose_error **error_out);
 
 /**
  * The number of entries.
  */
-enum appose_status appose_map_len(const struct appose_map *map, size_t *len_out);
+enum appose_status appose_map_len(const struct appose_map *map,
+                                  size_t *len_out,
+                                  struct appose_error **error_out);
 
 /**
  * The key of entry `index` (insertion order). Free with `appose_string_free`.
  */
-enum appose_status appose_map_key(const struct appose_map *map, size_t index, char **key_out);
+enum appose_status appose_map_key(const struct appose_map *map,
+                                  size_t index,
+                                  char **key_out,
+                                  struct appose_error **error_out);
 
 /**
  * The value of `key` as JSON text (arrays and blocks in their `appose_type`
@@ -963,7 +1116,8 @@ enum appose_status appose_map_key(const struct appose_map *map, size_t index, ch
  */
 enum appose_status appose_map_get_json(const struct appose_map *map,
                                        const char *key,
-                                       char **json_out);
+                                       char **json_out,
+                                       struct appose_error **error_out);
 
 /**
  * The array under `key` as a new handle. `APPOSE_STATUS_INVALID_ARGUMENT` if
@@ -971,14 +1125,16 @@ enum appose_status appose_map_get_json(const struct appose_map *map,
  */
 enum appose_status appose_map_get_ndarray(const struct appose_map *map,
                                           const char *key,
-                                          struct appose_ndarray **ndarray_out);
+                                          struct appose_ndarray **ndarray_out,
+                                          struct appose_error **error_out);
 
 /**
  * The block under `key` as a new handle (an array's block too).
  */
 enum appose_status appose_map_get_shm(const struct appose_map *map,
                                       const char *key,
-                                      struct appose_shm **shm_out);
+                                      struct appose_shm **shm_out,
+                                      struct appose_error **error_out);
 
 /**
  * The variable name of a worker object under `key` (a value the worker
@@ -987,13 +1143,16 @@ enum appose_status appose_map_get_shm(const struct appose_map *map,
  */
 enum appose_status appose_map_get_worker_object(const struct appose_map *map,
                                                 const char *key,
-                                                char **var_name_out);
+                                                char **var_name_out,
+                                                struct appose_error **error_out);
 
 /**
  * The whole map as JSON text, in the encoded form sent to workers. Free
  * with `appose_string_free`.
  */
-enum appose_status appose_map_to_json(const struct appose_map *map, char **json_out);
+enum appose_status appose_map_to_json(const struct appose_map *map,
+                                      char **json_out,
+                                      struct appose_error **error_out);
 
 /**
  * Frees a map handle (the values' blocks live on while other handles use

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use super::handle::{self, appose_builder, appose_env};
 use super::{
-    appose_status, appose_userdata_free, arg_opt_str, arg_str, check_out, guard, to_cstring,
-    FfiError, FfiResult, UserData,
+    appose_error, appose_status, appose_userdata_free, arg_opt_str, arg_str, check_out, guard,
+    to_cstring, FfiError, FfiResult, UserData,
 };
 use crate::builder::{Builder, BuilderKind};
 
@@ -42,8 +42,9 @@ fn locked(b: &Arc<Mutex<Builder>>) -> FfiResult<MutexGuard<'_, Builder>> {
 pub unsafe extern "C" fn appose_builder_new(
     kind: *const c_char,
     builder_out: *mut *mut appose_builder,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let kind = BuilderKind::from_name(arg_opt_str(kind, "kind")?.unwrap_or("dynamic"))?;
         check_out(builder_out, "builder_out")?;
         *builder_out = handle::insert(Arc::new(Mutex::new(Builder::new(kind))));
@@ -56,9 +57,10 @@ unsafe fn set(
     builder: *mut appose_builder,
     value: *const c_char,
     what: &str,
+    error_out: *mut *mut appose_error,
     f: impl FnOnce(&mut Builder, &str) -> crate::Result<()>,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let b = handle::get(builder)?;
         let v = arg_str(value, what)?;
         f(&mut *locked(&b)?, v)?;
@@ -73,8 +75,9 @@ unsafe fn set(
 pub unsafe extern "C" fn appose_builder_name(
     builder: *mut appose_builder,
     name: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, name, "name", |b, v| b.name(v).map(drop))
+    set(builder, name, "name", error_out, |b, v| b.name(v).map(drop))
 }
 
 /// The environment's directory (instead of `<envs root>/<name>`).
@@ -82,8 +85,9 @@ pub unsafe extern "C" fn appose_builder_name(
 pub unsafe extern "C" fn appose_builder_base(
     builder: *mut appose_builder,
     dir: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, dir, "dir", |b, v| {
+    set(builder, dir, "dir", error_out, |b, v| {
         b.base(v);
         Ok(())
     })
@@ -95,8 +99,9 @@ pub unsafe extern "C" fn appose_builder_base(
 pub unsafe extern "C" fn appose_builder_envs_root(
     builder: *mut appose_builder,
     dir: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, dir, "dir", |b, v| {
+    set(builder, dir, "dir", error_out, |b, v| {
         b.envs_root(v);
         Ok(())
     })
@@ -108,8 +113,9 @@ pub unsafe extern "C" fn appose_builder_envs_root(
 pub unsafe extern "C" fn appose_builder_content(
     builder: *mut appose_builder,
     content: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, content, "content", |b, v| {
+    set(builder, content, "content", error_out, |b, v| {
         b.content(v);
         Ok(())
     })
@@ -120,8 +126,9 @@ pub unsafe extern "C" fn appose_builder_content(
 pub unsafe extern "C" fn appose_builder_file(
     builder: *mut appose_builder,
     path: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, path, "path", |b, v| b.file(v).map(drop))
+    set(builder, path, "path", error_out, |b, v| b.file(v).map(drop))
 }
 
 /// Fetches the description from a URL.
@@ -129,8 +136,9 @@ pub unsafe extern "C" fn appose_builder_file(
 pub unsafe extern "C" fn appose_builder_url(
     builder: *mut appose_builder,
     url: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, url, "url", |b, v| b.url(v).map(drop))
+    set(builder, url, "url", error_out, |b, v| b.url(v).map(drop))
 }
 
 /// The description's format: "pixi.toml", "pyproject.toml",
@@ -139,8 +147,11 @@ pub unsafe extern "C" fn appose_builder_url(
 pub unsafe extern "C" fn appose_builder_scheme(
     builder: *mut appose_builder,
     scheme: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, scheme, "scheme", |b, v| b.scheme(v).map(drop))
+    set(builder, scheme, "scheme", error_out, |b, v| {
+        b.scheme(v).map(drop)
+    })
 }
 
 /// Adds a conda channel (pixi).
@@ -148,8 +159,9 @@ pub unsafe extern "C" fn appose_builder_scheme(
 pub unsafe extern "C" fn appose_builder_channel(
     builder: *mut appose_builder,
     channel: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, channel, "channel", |b, v| {
+    set(builder, channel, "channel", error_out, |b, v| {
         b.channel(v);
         Ok(())
     })
@@ -160,8 +172,9 @@ pub unsafe extern "C" fn appose_builder_channel(
 pub unsafe extern "C" fn appose_builder_flag(
     builder: *mut appose_builder,
     flag: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, flag, "flag", |b, v| {
+    set(builder, flag, "flag", error_out, |b, v| {
         b.flag(v);
         Ok(())
     })
@@ -172,8 +185,9 @@ pub unsafe extern "C" fn appose_builder_flag(
 pub unsafe extern "C" fn appose_builder_python_version(
     builder: *mut appose_builder,
     version: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, version, "version", |b, v| {
+    set(builder, version, "version", error_out, |b, v| {
         b.python_version(v);
         Ok(())
     })
@@ -184,8 +198,9 @@ pub unsafe extern "C" fn appose_builder_python_version(
 pub unsafe extern "C" fn appose_builder_package(
     builder: *mut appose_builder,
     spec: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, spec, "spec", |b, v| {
+    set(builder, spec, "spec", error_out, |b, v| {
         b.package(v);
         Ok(())
     })
@@ -196,8 +211,9 @@ pub unsafe extern "C" fn appose_builder_package(
 pub unsafe extern "C" fn appose_builder_conda(
     builder: *mut appose_builder,
     spec: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, spec, "spec", |b, v| {
+    set(builder, spec, "spec", error_out, |b, v| {
         b.conda(v);
         Ok(())
     })
@@ -208,8 +224,9 @@ pub unsafe extern "C" fn appose_builder_conda(
 pub unsafe extern "C" fn appose_builder_pypi(
     builder: *mut appose_builder,
     spec: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, spec, "spec", |b, v| {
+    set(builder, spec, "spec", error_out, |b, v| {
         b.pypi(v);
         Ok(())
     })
@@ -220,8 +237,9 @@ pub unsafe extern "C" fn appose_builder_pypi(
 pub unsafe extern "C" fn appose_builder_pixi_environment(
     builder: *mut appose_builder,
     name: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, name, "name", |b, v| {
+    set(builder, name, "name", error_out, |b, v| {
         b.pixi_environment(v);
         Ok(())
     })
@@ -232,8 +250,9 @@ pub unsafe extern "C" fn appose_builder_pixi_environment(
 pub unsafe extern "C" fn appose_builder_bin_path(
     builder: *mut appose_builder,
     dir: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, dir, "dir", |b, v| {
+    set(builder, dir, "dir", error_out, |b, v| {
         b.bin_path(v);
         Ok(())
     })
@@ -245,8 +264,9 @@ pub unsafe extern "C" fn appose_builder_bin_path(
 pub unsafe extern "C" fn appose_builder_tool_mirror(
     builder: *mut appose_builder,
     base_url: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    set(builder, base_url, "base_url", |b, v| {
+    set(builder, base_url, "base_url", error_out, |b, v| {
         b.tool_mirror(v);
         Ok(())
     })
@@ -259,8 +279,9 @@ pub unsafe extern "C" fn appose_builder_env_var(
     builder: *mut appose_builder,
     key: *const c_char,
     value: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let b = handle::get(builder)?;
         let key = arg_str(key, "key")?;
         let value = arg_str(value, "value")?;
@@ -271,8 +292,11 @@ pub unsafe extern "C" fn appose_builder_env_var(
 
 /// custom: also searches the system `PATH` for executables.
 #[no_mangle]
-pub extern "C" fn appose_builder_append_system_path(builder: *mut appose_builder) -> appose_status {
-    guard(|| {
+pub extern "C" fn appose_builder_append_system_path(
+    builder: *mut appose_builder,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
         let b = handle::get(builder)?;
         locked(&b)?.append_system_path();
         Ok(())
@@ -286,8 +310,9 @@ pub extern "C" fn appose_builder_on_progress(
     listener: appose_progress_listener,
     userdata: *mut c_void,
     userdata_free: appose_userdata_free,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let b = handle::get(builder)?;
         let Some(listener) = listener else {
             return Err(FfiError::new(
@@ -342,8 +367,11 @@ pub extern "C" fn appose_builder_on_output(
     listener: appose_line_listener,
     userdata: *mut c_void,
     userdata_free: appose_userdata_free,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| line_listener(builder, listener, userdata, userdata_free, false))
+    guard(error_out, || {
+        line_listener(builder, listener, userdata, userdata_free, false)
+    })
 }
 
 /// Adds a listener for the tools' error lines (pixi's success message and
@@ -354,8 +382,11 @@ pub extern "C" fn appose_builder_on_error(
     listener: appose_line_listener,
     userdata: *mut c_void,
     userdata_free: appose_userdata_free,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| line_listener(builder, listener, userdata, userdata_free, true))
+    guard(error_out, || {
+        line_listener(builder, listener, userdata, userdata_free, true)
+    })
 }
 
 /// Builds the environment (or reuses it when its `appose.json` matches this
@@ -366,8 +397,9 @@ pub extern "C" fn appose_builder_on_error(
 pub unsafe extern "C" fn appose_builder_build(
     builder: *mut appose_builder,
     env_out: *mut *mut appose_env,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| build_with(builder, env_out, Builder::build))
+    guard(error_out, || build_with(builder, env_out, Builder::build))
 }
 
 /// Runs `op` on the builder and hands out the environment it makes.
@@ -390,8 +422,9 @@ unsafe fn build_with(
 pub unsafe extern "C" fn appose_builder_install_tool(
     builder: *mut appose_builder,
     path_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let b = handle::get(builder)?;
         check_out(path_out, "path_out")?;
         let path = locked(&b)?.install_tool()?;
@@ -406,8 +439,9 @@ pub unsafe extern "C" fn appose_builder_install_tool(
 pub unsafe extern "C" fn appose_builder_rebuild(
     builder: *mut appose_builder,
     env_out: *mut *mut appose_env,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| build_with(builder, env_out, Builder::rebuild))
+    guard(error_out, || build_with(builder, env_out, Builder::rebuild))
 }
 
 /// Deletes the environment's directory, if it exists. Only a directory that
@@ -417,8 +451,11 @@ pub unsafe extern "C" fn appose_builder_rebuild(
 /// directory holding one of them: `APPOSE_STATUS_INVALID_ARGUMENT` says why.
 /// A symlink is judged by its target, whose contents are deleted.
 #[no_mangle]
-pub extern "C" fn appose_builder_delete(builder: *mut appose_builder) -> appose_status {
-    guard(|| {
+pub extern "C" fn appose_builder_delete(
+    builder: *mut appose_builder,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
         let b = handle::get(builder)?;
         locked(&b)?.delete()?;
         Ok(())
@@ -428,5 +465,5 @@ pub extern "C" fn appose_builder_delete(builder: *mut appose_builder) -> appose_
 /// Frees a builder handle (and, once not building, its listeners).
 #[no_mangle]
 pub extern "C" fn appose_builder_free(builder: *mut appose_builder) -> appose_status {
-    guard(|| handle::remove(builder))
+    guard(std::ptr::null_mut(), || handle::remove(builder))
 }

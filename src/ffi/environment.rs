@@ -4,14 +4,17 @@ use std::ffi::c_char;
 use std::sync::Arc;
 
 use super::handle::{self, appose_env, appose_service};
-use super::{appose_status, arg_str, arg_str_array, check_out, guard, string_out};
+use super::{appose_error, appose_status, arg_str, arg_str_array, check_out, guard, string_out};
 use crate::Environment;
 
 /// The system environment: executables found on `PATH`, based in the
 /// current directory. Free with `appose_env_free`.
 #[no_mangle]
-pub unsafe extern "C" fn appose_env_system(env_out: *mut *mut appose_env) -> appose_status {
-    guard(|| {
+pub unsafe extern "C" fn appose_env_system(
+    env_out: *mut *mut appose_env,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
         check_out(env_out, "env_out")?;
         let env = Environment::system()?;
         *env_out = handle::insert(Arc::new(env));
@@ -28,8 +31,9 @@ pub unsafe extern "C" fn appose_env_system(env_out: *mut *mut appose_env) -> app
 pub unsafe extern "C" fn appose_env_wrap(
     dir: *const c_char,
     env_out: *mut *mut appose_env,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let dir = arg_str(dir, "dir")?;
         check_out(env_out, "env_out")?;
         let env = Environment::wrap(dir)?;
@@ -43,8 +47,9 @@ pub unsafe extern "C" fn appose_env_wrap(
 pub unsafe extern "C" fn appose_env_base(
     env: *const appose_env,
     base_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let env = handle::get(env)?;
         check_out(base_out, "base_out")?;
         *base_out = string_out(&env.base().to_string_lossy());
@@ -61,8 +66,9 @@ pub unsafe extern "C" fn appose_env_base(
 pub unsafe extern "C" fn appose_env_python(
     env: *const appose_env,
     service_out: *mut *mut appose_service,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let env = handle::get(env)?;
         check_out(service_out, "service_out")?;
         let service = env.python()?;
@@ -82,8 +88,9 @@ pub unsafe extern "C" fn appose_env_service(
     args: *const *const c_char,
     n_args: usize,
     service_out: *mut *mut appose_service,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let env = handle::get(env)?;
         let candidates = arg_str_array(candidates, n_candidates, "candidates")?;
         let args = arg_str_array(args, n_args, "args")?;
@@ -105,8 +112,9 @@ fn lines_json(items: impl Iterator<Item = String>) -> String {
 pub unsafe extern "C" fn appose_env_bin_paths(
     env: *const appose_env,
     json_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let env = handle::get(env)?;
         check_out(json_out, "json_out")?;
         let paths = env
@@ -125,8 +133,9 @@ pub unsafe extern "C" fn appose_env_bin_paths(
 pub unsafe extern "C" fn appose_env_launch_args(
     env: *const appose_env,
     json_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let env = handle::get(env)?;
         check_out(json_out, "json_out")?;
         *json_out = string_out(&lines_json(env.launch_args().iter().cloned()));
@@ -145,8 +154,9 @@ pub unsafe extern "C" fn appose_env_groovy(
     jvm_args: *const *const c_char,
     n_jvm_args: usize,
     service_out: *mut *mut appose_service,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let env = handle::get(env)?;
         let cp = arg_str_array(classpath, n_classpath, "classpath")?;
         let jvm = arg_str_array(jvm_args, n_jvm_args, "jvm_args")?;
@@ -166,8 +176,9 @@ pub unsafe extern "C" fn appose_env_java(
     jvm_args: *const *const c_char,
     n_jvm_args: usize,
     service_out: *mut *mut appose_service,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let env = handle::get(env)?;
         let main_class = arg_str(main_class, "main_class")?;
         let cp = arg_str_array(classpath, n_classpath, "classpath")?;
@@ -182,5 +193,5 @@ pub unsafe extern "C" fn appose_env_java(
 /// `APPOSE_STATUS_INVALID_HANDLE`. Services made from it are unaffected.
 #[no_mangle]
 pub extern "C" fn appose_env_free(env: *mut appose_env) -> appose_status {
-    guard(|| handle::remove(env))
+    guard(std::ptr::null_mut(), || handle::remove(env))
 }

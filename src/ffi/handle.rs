@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use super::appose_status::APPOSE_STATUS_INVALID_HANDLE;
-use super::{FfiError, FfiResult};
+use super::{appose_error, FfiError, FfiResult};
 use crate::lock;
 use crate::{Builder, Environment, Map, NDArray, Service, SharedMemory, Task};
 
@@ -51,6 +51,7 @@ pub struct appose_builder {
 }
 
 pub(crate) enum Object {
+    Error(Arc<super::error::ErrorObject>),
     Env(Arc<Environment>),
     Service(Service),
     Task(Task),
@@ -91,6 +92,12 @@ macro_rules! handle_kind {
     };
 }
 
+handle_kind!(
+    appose_error,
+    Error,
+    Arc<super::error::ErrorObject>,
+    "appose_error"
+);
 handle_kind!(appose_env, Env, Arc<Environment>, "appose_env");
 handle_kind!(appose_service, Service, Service, "appose_service");
 handle_kind!(appose_task, Task, Task, "appose_task");

@@ -21,9 +21,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind};
+pub use error::appose_error;
 
 pub mod builder;
 pub mod environment;
+pub mod error;
 pub mod handle;
 pub mod ndarray;
 pub mod service;
@@ -86,8 +88,8 @@ pub type appose_userdata_free = Option<unsafe extern "C" fn(userdata: *mut c_voi
 
 /// An error crossing the boundary: status plus message.
 pub(crate) struct FfiError {
-    status: appose_status,
-    message: String,
+    pub(crate) status: appose_status,
+    pub(crate) message: String,
 }
 
 impl FfiError {
@@ -132,25 +134,32 @@ fn set_last_error(message: &str) {
     LAST_ERROR.with(|e| *e.borrow_mut() = c);
 }
 
-/// Runs an export's body: panics and errors become a status, errors leave
-/// their message for `appose_last_error`.
-pub(crate) fn guard(body: impl FnOnce() -> FfiResult) -> appose_status {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => APPOSE_STATUS_OK,
-        Ok(Err(e)) => {
-            set_last_error(&e.message);
-            e.status
-        }
+/// Runs an export's body: panics and errors become a status; an error's
+/// message is kept for `appose_last_error` and, when `error_out` is not
+/// NULL, handed to the caller as a new `appose_error`.
+pub(crate) fn guard(
+    error_out: *mut *mut appose_error,
+    body: impl FnOnce() -> FfiResult,
+) -> appose_status {
+    let e = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => return APPOSE_STATUS_OK,
+        Ok(Err(e)) => e,
         Err(payload) => {
             let what = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
-            set_last_error(&format!("libappose panicked: {what}"));
-            APPOSE_STATUS_PANIC
+            FfiError::new(APPOSE_STATUS_PANIC, format!("libappose panicked: {what}"))
         }
+    };
+    set_last_error(&e.message);
+    let status = e.status;
+    if !error_out.is_null() {
+        // SAFETY: the caller passes NULL or a pointer it can write.
+        unsafe { *error_out = error::new(e) };
     }
+    status
 }
 
 /// A C string made from `s`; interior NULs (which C cannot carry) become U+FFFD.

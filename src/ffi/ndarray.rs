@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::LazyLock;
 
 use super::handle::{self, appose_ndarray, appose_shm};
-use super::{appose_status, check_out, guard, FfiError, FfiResult};
+use super::{appose_error, appose_status, check_out, guard, FfiError, FfiResult};
 use crate::{DType, NDArray, Order};
 
 /// Element types. Numbers are part of the ABI; functions take them as `int`
@@ -138,8 +138,9 @@ pub unsafe extern "C" fn appose_ndarray_new(
     ndim: usize,
     order: c_int,
     ndarray_out: *mut *mut appose_ndarray,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let dtype = dtype_from(dtype)?;
         let shape = shape_arg(shape, ndim)?;
         let order = order_from(order)?;
@@ -159,8 +160,9 @@ pub unsafe extern "C" fn appose_ndarray_wrap(
     ndim: usize,
     order: c_int,
     ndarray_out: *mut *mut appose_ndarray,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let shm = handle::get(shm)?;
         let dtype = dtype_from(dtype)?;
         let shape = shape_arg(shape, ndim)?;
@@ -176,8 +178,9 @@ pub unsafe extern "C" fn appose_ndarray_wrap(
 pub unsafe extern "C" fn appose_ndarray_dtype(
     ndarray: *const appose_ndarray,
     dtype_out: *mut c_int,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let a = handle::get(ndarray)?;
         check_out(dtype_out, "dtype_out")?;
         *dtype_out = dtype_index(a.dtype());
@@ -190,8 +193,9 @@ pub unsafe extern "C" fn appose_ndarray_dtype(
 pub unsafe extern "C" fn appose_ndarray_ndim(
     ndarray: *const appose_ndarray,
     ndim_out: *mut usize,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let a = handle::get(ndarray)?;
         check_out(ndim_out, "ndim_out")?;
         *ndim_out = a.shape().len();
@@ -209,8 +213,9 @@ pub unsafe extern "C" fn appose_ndarray_shape(
     order: c_int,
     shape_out: *mut usize,
     capacity: usize,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let a = handle::get(ndarray)?;
         let order = order_from(order)?;
         let shape = a.shape_in(order);
@@ -237,8 +242,9 @@ pub unsafe extern "C" fn appose_ndarray_shape(
 pub unsafe extern "C" fn appose_ndarray_data(
     ndarray: *const appose_ndarray,
     data_out: *mut *mut c_void,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let a = handle::get(ndarray)?;
         check_out(data_out, "data_out")?;
         *data_out = a.as_ptr().cast();
@@ -251,8 +257,9 @@ pub unsafe extern "C" fn appose_ndarray_data(
 pub unsafe extern "C" fn appose_ndarray_byte_length(
     ndarray: *const appose_ndarray,
     length_out: *mut usize,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let a = handle::get(ndarray)?;
         check_out(length_out, "length_out")?;
         *length_out = a.byte_len();
@@ -265,8 +272,9 @@ pub unsafe extern "C" fn appose_ndarray_byte_length(
 pub unsafe extern "C" fn appose_ndarray_shm(
     ndarray: *const appose_ndarray,
     shm_out: *mut *mut appose_shm,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let a = handle::get(ndarray)?;
         check_out(shm_out, "shm_out")?;
         *shm_out = handle::insert(a.shm().clone());
@@ -277,5 +285,5 @@ pub unsafe extern "C" fn appose_ndarray_shm(
 /// Frees an array handle (its block lives on while other handles use it).
 #[no_mangle]
 pub extern "C" fn appose_ndarray_free(ndarray: *mut appose_ndarray) -> appose_status {
-    guard(|| handle::remove(ndarray))
+    guard(std::ptr::null_mut(), || handle::remove(ndarray))
 }

@@ -4,8 +4,8 @@ use std::ffi::{c_char, c_int, c_void};
 
 use super::handle::{self, appose_map, appose_service, appose_task};
 use super::{
-    appose_status, appose_userdata_free, arg_opt_str, arg_str, check_out, guard, string_out,
-    timeout_from_ms, to_cstring, FfiError, UserData,
+    appose_error, appose_status, appose_userdata_free, arg_opt_str, arg_str, check_out, guard,
+    string_out, timeout_from_ms, to_cstring, FfiError, UserData,
 };
 use crate::value::Value;
 
@@ -22,8 +22,9 @@ pub type appose_debug_listener =
 pub unsafe extern "C" fn appose_service_init(
     service: *mut appose_service,
     script: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let service = handle::get(service)?;
         let script = arg_str(script, "script")?;
         service.init(script)?;
@@ -38,8 +39,9 @@ pub unsafe extern "C" fn appose_service_env_var(
     service: *mut appose_service,
     key: *const c_char,
     value: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let service = handle::get(service)?;
         let key = arg_str(key, "key")?;
         let value = arg_opt_str(value, "value")?;
@@ -57,8 +59,9 @@ pub unsafe extern "C" fn appose_service_debug(
     listener: appose_debug_listener,
     userdata: *mut c_void,
     userdata_free: appose_userdata_free,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let service = handle::get(service)?;
         let Some(listener) = listener else {
             return Err(FfiError::new(
@@ -85,8 +88,11 @@ pub unsafe extern "C" fn appose_service_debug(
 
 /// Starts the worker process. Optional: the first task starts it too.
 #[no_mangle]
-pub extern "C" fn appose_service_start(service: *mut appose_service) -> appose_status {
-    guard(|| {
+pub extern "C" fn appose_service_start(
+    service: *mut appose_service,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
         handle::get(service)?.start()?;
         Ok(())
     })
@@ -103,8 +109,9 @@ pub unsafe extern "C" fn appose_service_task(
     inputs_json: *const c_char,
     queue: *const c_char,
     task_out: *mut *mut appose_task,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let service = handle::get(service)?;
         let script = arg_str(script, "script")?;
         let inputs = match arg_opt_str(inputs_json, "inputs_json")? {
@@ -136,8 +143,9 @@ pub unsafe extern "C" fn appose_service_task_map(
     inputs: *const appose_map,
     queue: *const c_char,
     task_out: *mut *mut appose_task,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let service = handle::get(service)?;
         let script = arg_str(script, "script")?;
         let inputs = if inputs.is_null() {
@@ -164,8 +172,9 @@ pub unsafe extern "C" fn appose_service_close(
     service: *mut appose_service,
     timeout_ms: i64,
     exit_code_out: *mut c_int,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let service = handle::get(service)?;
         let code = service.close(timeout_from_ms(timeout_ms))?;
         if !exit_code_out.is_null() {
@@ -177,8 +186,11 @@ pub unsafe extern "C" fn appose_service_close(
 
 /// Kills the worker's whole process group at once; pending tasks end CRASHED.
 #[no_mangle]
-pub extern "C" fn appose_service_kill(service: *mut appose_service) -> appose_status {
-    guard(|| {
+pub extern "C" fn appose_service_kill(
+    service: *mut appose_service,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
         handle::get(service)?.kill();
         Ok(())
     })
@@ -189,8 +201,9 @@ pub extern "C" fn appose_service_kill(service: *mut appose_service) -> appose_st
 pub unsafe extern "C" fn appose_service_is_alive(
     service: *mut appose_service,
     alive_out: *mut bool,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let service = handle::get(service)?;
         check_out(alive_out, "alive_out")?;
         *alive_out = service.is_alive();
@@ -208,8 +221,9 @@ fn lines_json(lines: Vec<String>) -> String {
 pub unsafe extern "C" fn appose_service_invalid_lines(
     service: *mut appose_service,
     json_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let service = handle::get(service)?;
         check_out(json_out, "json_out")?;
         *json_out = string_out(&lines_json(service.invalid_lines()));
@@ -223,8 +237,9 @@ pub unsafe extern "C" fn appose_service_invalid_lines(
 pub unsafe extern "C" fn appose_service_error_lines(
     service: *mut appose_service,
     json_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let service = handle::get(service)?;
         check_out(json_out, "json_out")?;
         *json_out = string_out(&lines_json(service.error_lines()));
@@ -237,5 +252,5 @@ pub unsafe extern "C" fn appose_service_error_lines(
 /// worker's stdin is closed and it is killed if still running 10 s later.
 #[no_mangle]
 pub extern "C" fn appose_service_free(service: *mut appose_service) -> appose_status {
-    guard(|| handle::remove(service))
+    guard(std::ptr::null_mut(), || handle::remove(service))
 }

@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void};
 
 use super::handle::{self, appose_shm};
-use super::{appose_status, arg_str, check_out, guard, string_out};
+use super::{appose_error, appose_status, arg_str, check_out, guard, string_out};
 use crate::SharedMemory;
 
 /// Creates a block of `rsize` bytes named `psm_` + 8 random hex digits.
@@ -17,8 +17,9 @@ use crate::SharedMemory;
 pub unsafe extern "C" fn appose_shm_create(
     rsize: usize,
     shm_out: *mut *mut appose_shm,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         check_out(shm_out, "shm_out")?;
         *shm_out = handle::insert(SharedMemory::create(rsize)?);
         Ok(())
@@ -32,8 +33,9 @@ pub unsafe extern "C" fn appose_shm_create_named(
     name: *const c_char,
     rsize: usize,
     shm_out: *mut *mut appose_shm,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let name = arg_str(name, "name")?;
         check_out(shm_out, "shm_out")?;
         *shm_out = handle::insert(SharedMemory::create_named(name, rsize)?);
@@ -48,8 +50,9 @@ pub unsafe extern "C" fn appose_shm_create_named(
 pub unsafe extern "C" fn appose_shm_attach(
     name: *const c_char,
     shm_out: *mut *mut appose_shm,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let name = arg_str(name, "name")?;
         check_out(shm_out, "shm_out")?;
         *shm_out = handle::insert(SharedMemory::attach(name)?);
@@ -62,8 +65,9 @@ pub unsafe extern "C" fn appose_shm_attach(
 pub unsafe extern "C" fn appose_shm_name(
     shm: *const appose_shm,
     name_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let shm = handle::get(shm)?;
         check_out(name_out, "name_out")?;
         *name_out = string_out(shm.name());
@@ -76,8 +80,9 @@ pub unsafe extern "C" fn appose_shm_name(
 pub unsafe extern "C" fn appose_shm_rsize(
     shm: *const appose_shm,
     rsize_out: *mut usize,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let shm = handle::get(shm)?;
         check_out(rsize_out, "rsize_out")?;
         *rsize_out = shm.rsize();
@@ -90,8 +95,9 @@ pub unsafe extern "C" fn appose_shm_rsize(
 pub unsafe extern "C" fn appose_shm_size(
     shm: *const appose_shm,
     size_out: *mut usize,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let shm = handle::get(shm)?;
         check_out(size_out, "size_out")?;
         *size_out = shm.size();
@@ -105,8 +111,9 @@ pub unsafe extern "C" fn appose_shm_size(
 pub unsafe extern "C" fn appose_shm_data(
     shm: *const appose_shm,
     data_out: *mut *mut c_void,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let shm = handle::get(shm)?;
         check_out(data_out, "data_out")?;
         *data_out = shm.as_ptr().cast();
@@ -119,8 +126,9 @@ pub unsafe extern "C" fn appose_shm_data(
 pub unsafe extern "C" fn appose_shm_unlink_on_free(
     shm: *const appose_shm,
     unlink_out: *mut bool,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let shm = handle::get(shm)?;
         check_out(unlink_out, "unlink_out")?;
         *unlink_out = shm.unlink_on_drop();
@@ -135,8 +143,9 @@ pub unsafe extern "C" fn appose_shm_unlink_on_free(
 pub extern "C" fn appose_shm_set_unlink_on_free(
     shm: *mut appose_shm,
     unlink: bool,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         handle::get(shm)?.set_unlink_on_drop(unlink);
         Ok(())
     })
@@ -145,5 +154,5 @@ pub extern "C" fn appose_shm_set_unlink_on_free(
 /// Frees a block handle. The mapping stays while other handles use it.
 #[no_mangle]
 pub extern "C" fn appose_shm_free(shm: *mut appose_shm) -> appose_status {
-    guard(|| handle::remove(shm))
+    guard(std::ptr::null_mut(), || handle::remove(shm))
 }

@@ -5,8 +5,8 @@ use std::ptr;
 
 use super::handle::{self, appose_map, appose_task};
 use super::{
-    appose_status, appose_userdata_free, check_out, guard, string_out, timeout_from_ms, to_cstring,
-    FfiError, UserData,
+    appose_error, appose_status, appose_userdata_free, check_out, guard, string_out,
+    timeout_from_ms, to_cstring, FfiError, UserData,
 };
 use crate::{ResponseType, TaskEvent, TaskStatus};
 
@@ -109,8 +109,9 @@ pub unsafe extern "C" fn appose_task_listen(
     listener: appose_task_listener,
     userdata: *mut c_void,
     userdata_free: appose_userdata_free,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let task = handle::get(task)?;
         let Some(listener) = listener else {
             return Err(FfiError::new(
@@ -151,8 +152,11 @@ pub unsafe extern "C" fn appose_task_listen(
 /// Sends the task to the worker. `APPOSE_STATUS_INVALID_STATE` if it was
 /// started already.
 #[no_mangle]
-pub extern "C" fn appose_task_start(task: *mut appose_task) -> appose_status {
-    guard(|| {
+pub extern "C" fn appose_task_start(
+    task: *mut appose_task,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
         handle::get(task)?.start()?;
         Ok(())
     })
@@ -165,8 +169,12 @@ pub extern "C" fn appose_task_start(task: *mut appose_task) -> appose_status {
 /// (the task goes on), `APPOSE_STATUS_REENTRANT` inside a callback. Every
 /// listener call for the task has returned before this does.
 #[no_mangle]
-pub extern "C" fn appose_task_wait(task: *mut appose_task, timeout_ms: i64) -> appose_status {
-    guard(|| {
+pub extern "C" fn appose_task_wait(
+    task: *mut appose_task,
+    timeout_ms: i64,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
         let task = handle::get(task)?;
         task.wait(timeout_from_ms(timeout_ms))?;
         Ok(())
@@ -176,8 +184,11 @@ pub extern "C" fn appose_task_wait(task: *mut appose_task, timeout_ms: i64) -> a
 /// Asks the worker to cancel the task. Cooperative: the script must check
 /// `task.cancel_requested`. A task not yet started is canceled at once.
 #[no_mangle]
-pub extern "C" fn appose_task_cancel(task: *mut appose_task) -> appose_status {
-    guard(|| {
+pub extern "C" fn appose_task_cancel(
+    task: *mut appose_task,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
         handle::get(task)?.cancel()?;
         Ok(())
     })
@@ -188,8 +199,9 @@ pub extern "C" fn appose_task_cancel(task: *mut appose_task) -> appose_status {
 pub unsafe extern "C" fn appose_task_get_status(
     task: *mut appose_task,
     status_out: *mut appose_task_status,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let task = handle::get(task)?;
         check_out(status_out, "status_out")?;
         *status_out = status_to_c(task.status());
@@ -214,8 +226,9 @@ pub extern "C" fn appose_task_status_str(status: std::ffi::c_int) -> *const c_ch
 pub unsafe extern "C" fn appose_task_outputs_json(
     task: *mut appose_task,
     json_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let task = handle::get(task)?;
         check_out(json_out, "json_out")?;
         *json_out = string_out(&crate::Value::Object(task.outputs()).to_json());
@@ -230,8 +243,9 @@ pub unsafe extern "C" fn appose_task_outputs_json(
 pub unsafe extern "C" fn appose_task_outputs(
     task: *mut appose_task,
     map_out: *mut *mut appose_map,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let task = handle::get(task)?;
         check_out(map_out, "map_out")?;
         *map_out = handle::insert(std::sync::Arc::new(std::sync::Mutex::new(task.outputs())));
@@ -245,8 +259,9 @@ pub unsafe extern "C" fn appose_task_outputs(
 pub unsafe extern "C" fn appose_task_result_json(
     task: *mut appose_task,
     json_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let task = handle::get(task)?;
         check_out(json_out, "json_out")?;
         *json_out = string_out(&task.result().unwrap_or(crate::Value::Null).to_json());
@@ -259,12 +274,13 @@ pub unsafe extern "C" fn appose_task_result_json(
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_error(
     task: *mut appose_task,
-    error_out: *mut *mut c_char,
+    text_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let task = handle::get(task)?;
-        check_out(error_out, "error_out")?;
-        *error_out = task.error().map_or(ptr::null_mut(), |e| string_out(&e));
+        check_out(text_out, "text_out")?;
+        *text_out = task.error().map_or(ptr::null_mut(), |e| string_out(&e));
         Ok(())
     })
 }
@@ -274,8 +290,9 @@ pub unsafe extern "C" fn appose_task_error(
 pub unsafe extern "C" fn appose_task_id(
     task: *mut appose_task,
     id_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let task = handle::get(task)?;
         check_out(id_out, "id_out")?;
         *id_out = string_out(task.id());
@@ -287,7 +304,7 @@ pub unsafe extern "C" fn appose_task_id(
 /// after its last event.
 #[no_mangle]
 pub extern "C" fn appose_task_free(task: *mut appose_task) -> appose_status {
-    guard(|| handle::remove(task))
+    guard(std::ptr::null_mut(), || handle::remove(task))
 }
 
 #[cfg(test)]

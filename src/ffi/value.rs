@@ -4,7 +4,9 @@ use std::ffi::c_char;
 use std::sync::{Arc, Mutex};
 
 use super::handle::{self, appose_map, appose_ndarray, appose_shm};
-use super::{appose_status, arg_str, check_out, guard, string_out, FfiError, FfiResult};
+use super::{
+    appose_error, appose_status, arg_str, check_out, guard, string_out, FfiError, FfiResult,
+};
 use crate::lock;
 use crate::value::{self, BlockOwner, Map, Value};
 
@@ -50,8 +52,11 @@ fn put(map: *mut appose_map, key: *const c_char, v: Value) -> FfiResult {
 
 /// A new empty map. Free with `appose_map_free`.
 #[no_mangle]
-pub unsafe extern "C" fn appose_map_new(map_out: *mut *mut appose_map) -> appose_status {
-    guard(|| {
+pub unsafe extern "C" fn appose_map_new(
+    map_out: *mut *mut appose_map,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
         check_out(map_out, "map_out")?;
         *map_out = handle::insert(Arc::new(Mutex::new(Map::new())));
         Ok(())
@@ -64,8 +69,9 @@ pub unsafe extern "C" fn appose_map_new(map_out: *mut *mut appose_map) -> appose
 pub unsafe extern "C" fn appose_map_from_json(
     json: *const c_char,
     map_out: *mut *mut appose_map,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let text = arg_str(json, "json")?;
         check_out(map_out, "map_out")?;
         match parse_json_arg(text, "json")?.into_object() {
@@ -88,8 +94,9 @@ pub unsafe extern "C" fn appose_map_put_json(
     map: *mut appose_map,
     key: *const c_char,
     json: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let v = parse_json_arg(arg_str(json, "json")?, "json")?;
         put(map, key, v)
     })
@@ -101,8 +108,11 @@ pub extern "C" fn appose_map_put_ndarray(
     map: *mut appose_map,
     key: *const c_char,
     ndarray: *const appose_ndarray,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| put(map, key, Value::NDArray(handle::get(ndarray)?)))
+    guard(error_out, || {
+        put(map, key, Value::NDArray(handle::get(ndarray)?))
+    })
 }
 
 /// Sets `key` to a shared memory block.
@@ -111,8 +121,9 @@ pub extern "C" fn appose_map_put_shm(
     map: *mut appose_map,
     key: *const c_char,
     shm: *const appose_shm,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| put(map, key, Value::Shm(handle::get(shm)?)))
+    guard(error_out, || put(map, key, Value::Shm(handle::get(shm)?)))
 }
 
 /// Removes `key`; `APPOSE_STATUS_NOT_FOUND` if absent.
@@ -120,8 +131,9 @@ pub extern "C" fn appose_map_put_shm(
 pub unsafe extern "C" fn appose_map_remove(
     map: *mut appose_map,
     key: *const c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let map = handle::get(map)?;
         let key = arg_str(key, "key")?;
         let removed = lock(&map).remove(key);
@@ -134,8 +146,9 @@ pub unsafe extern "C" fn appose_map_remove(
 pub unsafe extern "C" fn appose_map_len(
     map: *const appose_map,
     len_out: *mut usize,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let map = handle::get(map)?;
         check_out(len_out, "len_out")?;
         *len_out = lock(&map).len();
@@ -149,8 +162,9 @@ pub unsafe extern "C" fn appose_map_key(
     map: *const appose_map,
     index: usize,
     key_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let map = handle::get(map)?;
         check_out(key_out, "key_out")?;
         let map = lock(&map);
@@ -172,8 +186,9 @@ pub unsafe extern "C" fn appose_map_get_json(
     map: *const appose_map,
     key: *const c_char,
     json_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let text = with_value(map, key, |v, _| Ok(v.to_json()))?;
         check_out(json_out, "json_out")?;
         *json_out = string_out(&text);
@@ -188,8 +203,9 @@ pub unsafe extern "C" fn appose_map_get_ndarray(
     map: *const appose_map,
     key: *const c_char,
     ndarray_out: *mut *mut appose_ndarray,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let a = with_value(map, key, |v, key| match v {
             Value::NDArray(a) => Ok(a.clone()),
             other => Err(not_a("an ndarray", key, other)),
@@ -206,8 +222,9 @@ pub unsafe extern "C" fn appose_map_get_shm(
     map: *const appose_map,
     key: *const c_char,
     shm_out: *mut *mut appose_shm,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let s = with_value(map, key, |v, key| match v {
             Value::Shm(s) => Ok(s.clone()),
             Value::NDArray(a) => Ok(a.shm().clone()),
@@ -227,8 +244,9 @@ pub unsafe extern "C" fn appose_map_get_worker_object(
     map: *const appose_map,
     key: *const c_char,
     var_name_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let name = with_value(map, key, |v, key| match v {
             Value::WorkerObject(name) => Ok(name.clone()),
             other => Err(not_a("a worker object", key, other)),
@@ -257,8 +275,9 @@ fn not_a(what: &str, key: &str, v: &Value) -> FfiError {
 pub unsafe extern "C" fn appose_map_to_json(
     map: *const appose_map,
     json_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
 ) -> appose_status {
-    guard(|| {
+    guard(error_out, || {
         let map = handle::get(map)?;
         check_out(json_out, "json_out")?;
         let text = lock(&map).to_json();
@@ -271,7 +290,7 @@ pub unsafe extern "C" fn appose_map_to_json(
 /// them).
 #[no_mangle]
 pub extern "C" fn appose_map_free(map: *mut appose_map) -> appose_status {
-    guard(|| handle::remove(map))
+    guard(std::ptr::null_mut(), || handle::remove(map))
 }
 
 #[cfg(test)]
@@ -314,13 +333,27 @@ mod tests {
                 let deep_c = CString::new(deep.as_str()).unwrap();
                 let (r, s) = (c"r", c"s");
                 let mut map = std::ptr::null_mut();
-                ok(appose_map_from_json(whole_c.as_ptr(), &mut map));
-                ok(appose_map_put_json(map, s.as_ptr(), deep_c.as_ptr()));
+                ok(appose_map_from_json(
+                    whole_c.as_ptr(),
+                    &mut map,
+                    std::ptr::null_mut(),
+                ));
+                ok(appose_map_put_json(
+                    map,
+                    s.as_ptr(),
+                    deep_c.as_ptr(),
+                    std::ptr::null_mut(),
+                ));
                 let mut out = std::ptr::null_mut();
-                ok(appose_map_get_json(map, r.as_ptr(), &mut out));
+                ok(appose_map_get_json(
+                    map,
+                    r.as_ptr(),
+                    &mut out,
+                    std::ptr::null_mut(),
+                ));
                 assert_eq!(text(out), deep);
-                ok(appose_map_remove(map, s.as_ptr()));
-                ok(appose_map_to_json(map, &mut out));
+                ok(appose_map_remove(map, s.as_ptr(), std::ptr::null_mut()));
+                ok(appose_map_to_json(map, &mut out, std::ptr::null_mut()));
                 assert_eq!(text(out), whole);
                 ok(appose_map_free(map));
             })

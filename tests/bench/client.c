@@ -51,23 +51,23 @@ static appose_service *start_service(const char *env_dir) {
   if (worker_argv) {
     size_t n_args = 0;
     while (worker_argv[1 + n_args]) n_args++;
-    ok(appose_env_system(&env), "system");
+    ok(appose_env_system(&env, NULL), "system");
     ok(appose_env_service(env, (const char *const *)worker_argv, 1, (const char *const *)worker_argv + 1,
-                          n_args, &svc),
+                          n_args, &svc, NULL),
        "service");
   } else {
-    ok(appose_env_wrap(env_dir, &env), "wrap");
-    ok(appose_env_python(env, &svc), "python");
+    ok(appose_env_wrap(env_dir, &env, NULL), "wrap");
+    ok(appose_env_python(env, &svc, NULL), "python");
   }
   appose_env_free(env);
-  ok(appose_service_start(svc), "start");
+  ok(appose_service_start(svc, NULL), "start");
   return svc;
 }
 
 static void run_one(appose_service *svc, const char *script) {
   appose_task *t = NULL;
-  ok(appose_service_task(svc, script, NULL, NULL, &t), "task");
-  ok(appose_task_wait(t, -1), "wait");
+  ok(appose_service_task(svc, script, NULL, NULL, &t, NULL), "task");
+  ok(appose_task_wait(t, -1, NULL), "wait");
   appose_task_free(t);
 }
 
@@ -96,26 +96,26 @@ int main(int argc, char **argv) {
     double cpu = (cpu_us() - c0) / n;
     qsort(v, n, sizeof(double), cmp);
     printf("{\"median_us\": %.1f, \"p99_us\": %.1f, \"cpu_us\": %.2f}\n", v[n / 2], v[n * 99 / 100], cpu);
-    appose_service_close(svc, 10000, NULL);
+    appose_service_close(svc, 10000, NULL, NULL);
   } else if (strcmp(mode, "throughput") == 0) {
     appose_service *svc = start_service(env_dir);
     run_one(svc, "1");
     appose_task **tasks = malloc(sizeof(appose_task *) * n);
     double t0 = now_us();
     for (int i = 0; i < n; i++) {
-      ok(appose_service_task(svc, "1", NULL, NULL, &tasks[i]), "task");
-      ok(appose_task_start(tasks[i]), "start");
+      ok(appose_service_task(svc, "1", NULL, NULL, &tasks[i], NULL), "task");
+      ok(appose_task_start(tasks[i], NULL), "start");
     }
     int lost = 0;
     double deadline = t0 + 30e6;
     for (int i = 0; i < n; i++) {
       double left = (deadline - now_us()) / 1000;
-      if (appose_task_wait(tasks[i], left > 0 ? (int64_t)left : 0) != APPOSE_STATUS_OK) lost++;
+      if (appose_task_wait(tasks[i], left > 0 ? (int64_t)left : 0, NULL) != APPOSE_STATUS_OK) lost++;
     }
     double secs = (now_us() - t0) / 1e6;
     printf("{\"tasks_per_s\": %.0f, \"lost\": %d}\n", (n - lost) / secs, lost);
     for (int i = 0; i < n; i++) appose_task_free(tasks[i]);
-    appose_service_close(svc, 10000, NULL);
+    appose_service_close(svc, 10000, NULL, NULL);
   } else if (strcmp(mode, "startup") == 0) {
     double *v = malloc(sizeof(double) * n);
     for (int i = 0; i < n; i++) {
@@ -123,7 +123,7 @@ int main(int argc, char **argv) {
       appose_service *svc = start_service(env_dir);
       run_one(svc, "1");
       v[i] = (now_us() - t0) / 1000;
-      appose_service_close(svc, 10000, NULL);
+      appose_service_close(svc, 10000, NULL, NULL);
       appose_service_free(svc);
     }
     qsort(v, n, sizeof(double), cmp);
@@ -134,15 +134,15 @@ int main(int argc, char **argv) {
     char inputs[64];
     snprintf(inputs, sizeof inputs, "{\"n\": %d}", n);
     appose_task *t = NULL;
-    ok(appose_service_task(svc, "for i in range(n):\n    task.update(current=i)\n", inputs, NULL, &t), "task");
-    ok(appose_task_listen(t, on_event, NULL, NULL), "listen");
+    ok(appose_service_task(svc, "for i in range(n):\n    task.update(current=i)\n", inputs, NULL, &t, NULL), "task");
+    ok(appose_task_listen(t, on_event, NULL, NULL, NULL), "listen");
     double t0 = now_us();
-    ok(appose_task_wait(t, -1), "wait");
+    ok(appose_task_wait(t, -1, NULL), "wait");
     double secs = (now_us() - t0) / 1e6;
     long got = atomic_load(&events) - 2; /* LAUNCH and COMPLETION */
     printf("{\"events_per_s\": %.0f, \"received\": %ld}\n", got / secs, got);
     appose_task_free(t);
-    appose_service_close(svc, 10000, NULL);
+    appose_service_close(svc, 10000, NULL, NULL);
   } else {
     return 2;
   }

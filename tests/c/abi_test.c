@@ -53,7 +53,7 @@ static void on_event(void *userdata, const appose_task_event *event) {
     r->others++;
   }
   /* Blocking from inside a callback must be refused, not deadlock. */
-  if (appose_task_wait(r->task, -1) == APPOSE_STATUS_REENTRANT)
+  if (appose_task_wait(r->task, -1, NULL) == APPOSE_STATUS_REENTRANT)
     r->reentrant_refused++;
 }
 
@@ -71,26 +71,26 @@ static void test_error_paths(void) {
   CHECK(strcmp(appose_status_str(12345), "APPOSE_STATUS_UNKNOWN") == 0);
   CHECK(strcmp(appose_task_status_str(APPOSE_TASK_CRASHED), "CRASHED") == 0);
 
-  CHECK_STATUS(appose_env_wrap(NULL, &env), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(appose_env_wrap(NULL, &env, NULL), APPOSE_STATUS_NULL_ARGUMENT);
   CHECK(strstr(appose_last_error(), "dir") != NULL);
   CHECK(env == NULL);
-  CHECK_STATUS(appose_env_wrap("/tmp", NULL), APPOSE_STATUS_NULL_ARGUMENT);
-  CHECK_STATUS(appose_env_wrap("\xff\xfe", &env), APPOSE_STATUS_INVALID_UTF8);
-  CHECK_STATUS(appose_env_wrap("/no/such/dir/anywhere", &env), APPOSE_STATUS_NOT_FOUND);
+  CHECK_STATUS(appose_env_wrap("/tmp", NULL, NULL), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(appose_env_wrap("\xff\xfe", &env, NULL), APPOSE_STATUS_INVALID_UTF8);
+  CHECK_STATUS(appose_env_wrap("/no/such/dir/anywhere", &env, NULL), APPOSE_STATUS_NOT_FOUND);
   CHECK(env == NULL);
-  CHECK_STATUS(appose_env_python(NULL, &service), APPOSE_STATUS_NULL_ARGUMENT);
-  CHECK_STATUS(appose_service_start(NULL), APPOSE_STATUS_NULL_ARGUMENT);
-  CHECK_STATUS(appose_task_wait(NULL, 0), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(appose_env_python(NULL, &service, NULL), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(appose_service_start(NULL, NULL), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(appose_task_wait(NULL, 0, NULL), APPOSE_STATUS_NULL_ARGUMENT);
   appose_string_free(NULL); /* a no-op */
 
-  OK(appose_env_wrap("/", &env));
+  OK(appose_env_wrap("/", &env, NULL));
   OK(appose_env_free(env));
   /* Freed twice, or used after free: a status, never a crash. */
   CHECK_STATUS(appose_env_free(env), APPOSE_STATUS_INVALID_HANDLE);
-  CHECK_STATUS(appose_env_python(env, &service), APPOSE_STATUS_INVALID_HANDLE);
+  CHECK_STATUS(appose_env_python(env, &service, NULL), APPOSE_STATUS_INVALID_HANDLE);
   /* A handle of another kind. */
-  OK(appose_env_system(&env));
-  CHECK_STATUS(appose_service_start((appose_service *)env), APPOSE_STATUS_INVALID_HANDLE);
+  OK(appose_env_system(&env, NULL));
+  CHECK_STATUS(appose_service_start((appose_service *)env, NULL), APPOSE_STATUS_INVALID_HANDLE);
   CHECK_STATUS(appose_env_free(NULL), APPOSE_STATUS_OK);
   OK(appose_env_free(env));
 }
@@ -104,33 +104,33 @@ static void test_task(const char *env_dir) {
   int exit_code = -2;
   appose_task_status status;
 
-  OK(appose_env_wrap(env_dir, &env));
-  OK(appose_env_base(env, &text));
+  OK(appose_env_wrap(env_dir, &env, NULL));
+  OK(appose_env_base(env, &text, NULL));
   CHECK(text != NULL && strlen(text) > 0);
   appose_string_free(text);
-  OK(appose_env_python(env, &service));
+  OK(appose_env_python(env, &service, NULL));
   OK(appose_env_free(env)); /* the service does not need it */
 
   atomic_store(&frees, 0);
-  CHECK_STATUS(appose_service_debug(service, NULL, NULL, count_free), APPOSE_STATUS_NULL_ARGUMENT);
-  OK(appose_service_debug(service, on_debug, NULL, count_free));
-  CHECK_STATUS(appose_service_init(service, "\xc3\x28"), APPOSE_STATUS_INVALID_UTF8);
-  OK(appose_service_init(service, "offset = 10"));
+  CHECK_STATUS(appose_service_debug(service, NULL, NULL, count_free, NULL), APPOSE_STATUS_NULL_ARGUMENT);
+  OK(appose_service_debug(service, on_debug, NULL, count_free, NULL));
+  CHECK_STATUS(appose_service_init(service, "\xc3\x28", NULL), APPOSE_STATUS_INVALID_UTF8);
+  OK(appose_service_init(service, "offset = 10", NULL));
 
   /* Bad inputs are refused before anything is sent. */
-  CHECK_STATUS(appose_service_task(service, "1", "{not json", NULL, &task), APPOSE_STATUS_INVALID_JSON);
-  CHECK_STATUS(appose_service_task(service, "1", "[1, 2]", NULL, &task), APPOSE_STATUS_INVALID_JSON);
-  CHECK_STATUS(appose_service_task(service, NULL, NULL, NULL, &task), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(appose_service_task(service, "1", "{not json", NULL, &task, NULL), APPOSE_STATUS_INVALID_JSON);
+  CHECK_STATUS(appose_service_task(service, "1", "[1, 2]", NULL, &task, NULL), APPOSE_STATUS_INVALID_JSON);
+  CHECK_STATUS(appose_service_task(service, NULL, NULL, NULL, &task, NULL), APPOSE_STATUS_NULL_ARGUMENT);
   CHECK(task == NULL);
 
   OK(appose_service_task(service,
                          "for i in range(n):\n"
                          "    task.update(f'step {i}', current=i, maximum=n)\n"
                          "{'total': sum(range(n)) + offset, 'nan': float('nan')}",
-                         "{\"n\": 5}", NULL, &task));
+                         "{\"n\": 5}", NULL, &task, NULL));
   rec.task = task;
-  OK(appose_task_listen(task, on_event, &rec, count_free));
-  OK(appose_task_wait(task, 60000));
+  OK(appose_task_listen(task, on_event, &rec, count_free, NULL));
+  OK(appose_task_wait(task, 60000, NULL));
   /* Every listener call returned before wait did; userdata freed once. */
   CHECK(rec.launches == 1);
   CHECK(rec.updates == 5);
@@ -140,50 +140,50 @@ static void test_task(const char *env_dir) {
   CHECK(rec.reentrant_refused == 7);
   CHECK(atomic_load(&frees) == 1);
 
-  OK(appose_task_get_status(task, &status));
+  OK(appose_task_get_status(task, &status, NULL));
   CHECK(status == APPOSE_TASK_COMPLETE);
-  OK(appose_task_outputs_json(task, &text));
+  OK(appose_task_outputs_json(task, &text, NULL));
   CHECK(strcmp(text, "{\"total\":20,\"nan\":NaN}") == 0);
   appose_string_free(text);
-  OK(appose_task_result_json(task, &text));
+  OK(appose_task_result_json(task, &text, NULL));
   CHECK(strcmp(text, "null") == 0);
   appose_string_free(text);
-  OK(appose_task_error(task, &text));
+  OK(appose_task_error(task, &text, NULL));
   CHECK(text == NULL);
   /* Too late for listeners: refused, and the caller keeps its userdata. */
-  CHECK_STATUS(appose_task_listen(task, on_event, &rec, count_free), APPOSE_STATUS_INVALID_STATE);
+  CHECK_STATUS(appose_task_listen(task, on_event, &rec, count_free, NULL), APPOSE_STATUS_INVALID_STATE);
   CHECK(atomic_load(&frees) == 1);
   OK(appose_task_free(task));
   CHECK_STATUS(appose_task_free(task), APPOSE_STATUS_INVALID_HANDLE);
-  CHECK_STATUS(appose_task_wait(task, 0), APPOSE_STATUS_INVALID_HANDLE);
+  CHECK_STATUS(appose_task_wait(task, 0, NULL), APPOSE_STATUS_INVALID_HANDLE);
 
   /* A failing task: its status and the traceback. */
-  OK(appose_service_task(service, "1 / 0", NULL, NULL, &task));
-  CHECK_STATUS(appose_task_wait(task, 60000), APPOSE_STATUS_TASK_FAILED);
+  OK(appose_service_task(service, "1 / 0", NULL, NULL, &task, NULL));
+  CHECK_STATUS(appose_task_wait(task, 60000, NULL), APPOSE_STATUS_TASK_FAILED);
   CHECK(strstr(appose_last_error(), "ZeroDivisionError") != NULL);
-  OK(appose_task_error(task, &text));
+  OK(appose_task_error(task, &text, NULL));
   CHECK(text != NULL && strstr(text, "ZeroDivisionError: division by zero") != NULL);
   appose_string_free(text);
   OK(appose_task_free(task));
 
   /* A task freed before it starts releases its listener's userdata once. */
-  OK(appose_service_task(service, "1", NULL, NULL, &task));
-  OK(appose_task_listen(task, on_event, &rec, count_free));
+  OK(appose_service_task(service, "1", NULL, NULL, &task, NULL));
+  OK(appose_task_listen(task, on_event, &rec, count_free, NULL));
   OK(appose_task_free(task));
   CHECK(atomic_load(&frees) == 2);
 
   /* A main-queue task with a result. */
-  OK(appose_service_task(service, "offset * 2", NULL, "main", &task));
-  OK(appose_task_wait(task, 60000));
-  OK(appose_task_result_json(task, &text));
+  OK(appose_service_task(service, "offset * 2", NULL, "main", &task, NULL));
+  OK(appose_task_wait(task, 60000, NULL));
+  OK(appose_task_result_json(task, &text, NULL));
   CHECK(strcmp(text, "20") == 0);
   appose_string_free(text);
   OK(appose_task_free(task));
 
-  OK(appose_service_close(service, 30000, &exit_code));
+  OK(appose_service_close(service, 30000, &exit_code, NULL));
   CHECK(exit_code == 0);
-  OK(appose_service_task(service, "1", NULL, NULL, &task));
-  CHECK_STATUS(appose_task_start(task), APPOSE_STATUS_SERVICE_CLOSED);
+  OK(appose_service_task(service, "1", NULL, NULL, &task, NULL));
+  CHECK_STATUS(appose_task_start(task, NULL), APPOSE_STATUS_SERVICE_CLOSED);
   OK(appose_task_free(task));
   OK(appose_service_free(service));
   /* The debug listener's userdata goes once the service is gone. */
@@ -208,50 +208,50 @@ static void test_builder(const char *env_dir) {
   appose_task *task = NULL;
   char *text = NULL;
 
-  CHECK_STATUS(appose_builder_new("conda-forge-magic", &b), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(appose_builder_new("conda-forge-magic", &b, NULL), APPOSE_STATUS_INVALID_ARGUMENT);
   CHECK(b == NULL);
 
   /* custom: a directory as it is, with a variable for its workers. */
-  OK(appose_builder_new("custom", &b));
-  OK(appose_builder_base(b, env_dir));
-  OK(appose_builder_env_var(b, "APPOSE_C_MARK", "from-c"));
-  CHECK_STATUS(appose_builder_env_var(b, "A=B", "x"), APPOSE_STATUS_INVALID_ARGUMENT);
+  OK(appose_builder_new("custom", &b, NULL));
+  OK(appose_builder_base(b, env_dir, NULL));
+  OK(appose_builder_env_var(b, "APPOSE_C_MARK", "from-c", NULL));
+  CHECK_STATUS(appose_builder_env_var(b, "A=B", "x", NULL), APPOSE_STATUS_INVALID_ARGUMENT);
   atomic_store(&frees, 0);
-  OK(appose_builder_on_progress(b, on_progress, NULL, count_free));
-  OK(appose_builder_build(b, &env));
+  OK(appose_builder_on_progress(b, on_progress, NULL, count_free, NULL));
+  OK(appose_builder_build(b, &env, NULL));
   OK(appose_builder_free(b));
   CHECK(atomic_load(&frees) == 1);
-  OK(appose_env_launch_args(env, &text));
+  OK(appose_env_launch_args(env, &text, NULL));
   CHECK(strcmp(text, "[]") == 0);
   appose_string_free(text);
-  OK(appose_env_bin_paths(env, &text));
+  OK(appose_env_bin_paths(env, &text, NULL));
   CHECK(strstr(text, "/bin\"") != NULL);
   appose_string_free(text);
-  OK(appose_env_python(env, &service));
-  OK(appose_service_task(service, "import os\nos.environ['APPOSE_C_MARK']", NULL, NULL, &task));
-  OK(appose_task_wait(task, 60000));
-  OK(appose_task_result_json(task, &text));
+  OK(appose_env_python(env, &service, NULL));
+  OK(appose_service_task(service, "import os\nos.environ['APPOSE_C_MARK']", NULL, NULL, &task, NULL));
+  OK(appose_task_wait(task, 60000, NULL));
+  OK(appose_task_result_json(task, &text, NULL));
   CHECK(strcmp(text, "\"from-c\"") == 0);
   appose_string_free(text);
   OK(appose_task_free(task));
-  OK(appose_service_close(service, 30000, NULL));
+  OK(appose_service_close(service, 30000, NULL, NULL));
   OK(appose_service_free(service));
   OK(appose_env_free(env));
 
   /* Content that fits no builder, or not the chosen one: refused at once,
    * before any tool is fetched (the mirror is unreachable). */
-  OK(appose_builder_new(NULL, &b));
-  OK(appose_builder_content(b, "%%% not an environment %%%"));
-  CHECK_STATUS(appose_builder_build(b, &env), APPOSE_STATUS_INVALID_ARGUMENT);
+  OK(appose_builder_new(NULL, &b, NULL));
+  OK(appose_builder_content(b, "%%% not an environment %%%", NULL));
+  CHECK_STATUS(appose_builder_build(b, &env, NULL), APPOSE_STATUS_INVALID_ARGUMENT);
   OK(appose_builder_free(b));
-  OK(appose_builder_new("uv", &b));
-  OK(appose_builder_tool_mirror(b, "http://127.0.0.1:9"));
-  OK(appose_builder_envs_root(b, "/nonexistent/appose-envs"));
-  OK(appose_builder_content(b, "name: x\ndependencies:\n  - python\n"));
-  CHECK_STATUS(appose_builder_build(b, &env), APPOSE_STATUS_INVALID_ARGUMENT);
+  OK(appose_builder_new("uv", &b, NULL));
+  OK(appose_builder_tool_mirror(b, "http://127.0.0.1:9", NULL));
+  OK(appose_builder_envs_root(b, "/nonexistent/appose-envs", NULL));
+  OK(appose_builder_content(b, "name: x\ndependencies:\n  - python\n", NULL));
+  CHECK_STATUS(appose_builder_build(b, &env, NULL), APPOSE_STATUS_INVALID_ARGUMENT);
   CHECK(strstr(appose_last_error(), "requirements.txt or pyproject.toml") != NULL);
-  CHECK_STATUS(appose_builder_scheme(b, "setup.py"), APPOSE_STATUS_INVALID_ARGUMENT);
-  CHECK_STATUS(appose_builder_file(b, "/no/such/requirements.txt"), APPOSE_STATUS_NOT_FOUND);
+  CHECK_STATUS(appose_builder_scheme(b, "setup.py", NULL), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(appose_builder_file(b, "/no/such/requirements.txt", NULL), APPOSE_STATUS_NOT_FOUND);
   OK(appose_builder_free(b));
   CHECK_STATUS(appose_builder_free(b), APPOSE_STATUS_INVALID_HANDLE);
 }
@@ -282,22 +282,22 @@ static void test_builder_delete(void) {
   snprintf(state, sizeof state, "%s/appose.json", dir);
   write_text(file, "mine");
 
-  OK(appose_builder_new("uv", &b));
-  OK(appose_builder_base(b, dir));
+  OK(appose_builder_new("uv", &b, NULL));
+  OK(appose_builder_base(b, dir, NULL));
   /* Nothing is fetched into the real envs root should the refusal fail. */
-  OK(appose_builder_envs_root(b, "/nonexistent/appose-envs"));
-  OK(appose_builder_tool_mirror(b, "http://127.0.0.1:9"));
-  CHECK_STATUS(appose_builder_delete(b), APPOSE_STATUS_INVALID_ARGUMENT);
+  OK(appose_builder_envs_root(b, "/nonexistent/appose-envs", NULL));
+  OK(appose_builder_tool_mirror(b, "http://127.0.0.1:9", NULL));
+  CHECK_STATUS(appose_builder_delete(b, NULL), APPOSE_STATUS_INVALID_ARGUMENT);
   CHECK(strstr(appose_last_error(), "refusing to delete /tmp/appose-abi-") != NULL);
   CHECK(strstr(appose_last_error(), ": it is not an environment (no appose.json, ") != NULL);
   CHECK(exists(file));
-  CHECK_STATUS(appose_builder_rebuild(b, &env), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(appose_builder_rebuild(b, &env, NULL), APPOSE_STATUS_INVALID_ARGUMENT);
   CHECK(env == NULL);
   CHECK(strstr(appose_last_error(), "not an environment") != NULL);
   CHECK(exists(file));
 
   write_text(state, "{}");
-  OK(appose_builder_delete(b));
+  OK(appose_builder_delete(b, NULL));
   CHECK(!exists(dir));
   OK(appose_builder_free(b));
   if (exists(dir)) { /* only after a failure above */

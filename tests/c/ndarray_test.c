@@ -28,33 +28,33 @@ static void test_errors(void) {
   CHECK(appose_dtype_size(APPOSE_DTYPE_COMPLEX128) == 16);
   CHECK(appose_dtype_size(-1) == 0);
 
-  CHECK_STATUS(appose_ndarray_new(99, shape, 2, APPOSE_ORDER_C, &a), APPOSE_STATUS_INVALID_ARGUMENT);
-  CHECK_STATUS(appose_ndarray_new(APPOSE_DTYPE_INT8, shape, 2, 7, &a), APPOSE_STATUS_INVALID_ARGUMENT);
-  CHECK_STATUS(appose_ndarray_new(APPOSE_DTYPE_INT8, NULL, 2, APPOSE_ORDER_C, &a), APPOSE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(appose_ndarray_new(99, shape, 2, APPOSE_ORDER_C, &a, NULL), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(appose_ndarray_new(APPOSE_DTYPE_INT8, shape, 2, 7, &a, NULL), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(appose_ndarray_new(APPOSE_DTYPE_INT8, NULL, 2, APPOSE_ORDER_C, &a, NULL), APPOSE_STATUS_NULL_ARGUMENT);
   CHECK(a == NULL);
-  CHECK_STATUS(appose_shm_create(0, &shm), APPOSE_STATUS_INVALID_ARGUMENT);
-  CHECK_STATUS(appose_shm_attach("psm_0badf00d", &shm), APPOSE_STATUS_NOT_FOUND);
-  CHECK_STATUS(appose_shm_attach("\xff", &shm), APPOSE_STATUS_INVALID_UTF8);
+  CHECK_STATUS(appose_shm_create(0, &shm, NULL), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(appose_shm_attach("psm_0badf00d", &shm, NULL), APPOSE_STATUS_NOT_FOUND);
+  CHECK_STATUS(appose_shm_attach("\xff", &shm, NULL), APPOSE_STATUS_INVALID_UTF8);
 
   /* A view larger than its block is refused. */
-  OK(appose_shm_create(60, &shm));
-  CHECK_STATUS(appose_ndarray_wrap(shm, APPOSE_DTYPE_FLOAT32, shape, 2, APPOSE_ORDER_C, &a),
+  OK(appose_shm_create(60, &shm, NULL));
+  CHECK_STATUS(appose_ndarray_wrap(shm, APPOSE_DTYPE_FLOAT32, shape, 2, APPOSE_ORDER_C, &a, NULL),
                APPOSE_STATUS_INVALID_ARGUMENT);
   CHECK(strstr(appose_last_error(), "needs 64 bytes") != NULL);
   shape[0] = 3;
-  OK(appose_ndarray_wrap(shm, APPOSE_DTYPE_FLOAT32, shape, 2, APPOSE_ORDER_C, &a));
-  CHECK_STATUS(appose_shm_create_named("no/slash", 8, &shm), APPOSE_STATUS_INVALID_ARGUMENT);
+  OK(appose_ndarray_wrap(shm, APPOSE_DTYPE_FLOAT32, shape, 2, APPOSE_ORDER_C, &a, NULL));
+  CHECK_STATUS(appose_shm_create_named("no/slash", 8, &shm, NULL), APPOSE_STATUS_INVALID_ARGUMENT);
 
-  OK(appose_map_new(&map));
-  CHECK_STATUS(appose_map_put_json(map, "x", "{\"appose_type\":\"shm\",\"name\":\"psm_0badf00d\",\"rsize\":8}"),
+  OK(appose_map_new(&map, NULL));
+  CHECK_STATUS(appose_map_put_json(map, "x", "{\"appose_type\":\"shm\",\"name\":\"psm_0badf00d\",\"rsize\":8}", NULL),
                APPOSE_STATUS_NOT_FOUND);
-  CHECK_STATUS(appose_map_put_json(map, "x", "[1,"), APPOSE_STATUS_INVALID_JSON);
-  OK(appose_map_put_json(map, "n", "7"));
-  OK(appose_map_put_ndarray(map, "a", a));
-  CHECK_STATUS(appose_map_get_json(map, "missing", &text), APPOSE_STATUS_NOT_FOUND);
-  CHECK_STATUS(appose_map_get_ndarray(map, "n", &a), APPOSE_STATUS_INVALID_ARGUMENT);
-  CHECK_STATUS(appose_map_put_ndarray(map, "bad", (appose_ndarray *)shm), APPOSE_STATUS_INVALID_HANDLE);
-  OK(appose_map_to_json(map, &text));
+  CHECK_STATUS(appose_map_put_json(map, "x", "[1,", NULL), APPOSE_STATUS_INVALID_JSON);
+  OK(appose_map_put_json(map, "n", "7", NULL));
+  OK(appose_map_put_ndarray(map, "a", a, NULL));
+  CHECK_STATUS(appose_map_get_json(map, "missing", &text, NULL), APPOSE_STATUS_NOT_FOUND);
+  CHECK_STATUS(appose_map_get_ndarray(map, "n", &a, NULL), APPOSE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(appose_map_put_ndarray(map, "bad", (appose_ndarray *)shm, NULL), APPOSE_STATUS_INVALID_HANDLE);
+  OK(appose_map_to_json(map, &text, NULL));
   CHECK(strstr(text, "{\"n\":7,\"a\":{\"appose_type\":\"ndarray\",\"dtype\":\"float32\",\"shape\":[3,4],"
                      "\"shm\":{\"appose_type\":\"shm\",\"name\":\"psm_") == text);
   appose_string_free(text);
@@ -75,22 +75,22 @@ static void test_numpy_task(const char *env_dir) {
   size_t nbytes = 0;
   void *p = NULL;
 
-  OK(appose_ndarray_new(APPOSE_DTYPE_FLOAT32, shape, 2, APPOSE_ORDER_F, &image));
-  OK(appose_ndarray_shape(image, APPOSE_ORDER_C, got, 2));
+  OK(appose_ndarray_new(APPOSE_DTYPE_FLOAT32, shape, 2, APPOSE_ORDER_F, &image, NULL));
+  OK(appose_ndarray_shape(image, APPOSE_ORDER_C, got, 2, NULL));
   CHECK(got[0] == 512 && got[1] == 256);
-  CHECK_STATUS(appose_ndarray_shape(image, APPOSE_ORDER_C, got, 1), APPOSE_STATUS_INVALID_ARGUMENT);
-  OK(appose_ndarray_byte_length(image, &nbytes));
+  CHECK_STATUS(appose_ndarray_shape(image, APPOSE_ORDER_C, got, 1, NULL), APPOSE_STATUS_INVALID_ARGUMENT);
+  OK(appose_ndarray_byte_length(image, &nbytes, NULL));
   CHECK(nbytes == 512 * 256 * 4);
-  OK(appose_ndarray_data(image, &p));
+  OK(appose_ndarray_data(image, &p, NULL));
   float *pixels = p;
   for (size_t i = 0; i < 512 * 256; i++)
     pixels[i] = (float)(i % 100);
 
-  OK(appose_env_wrap(env_dir, &env));
-  OK(appose_env_python(env, &python));
-  OK(appose_map_new(&inputs));
-  OK(appose_map_put_ndarray(inputs, "image", image));
-  OK(appose_map_put_json(inputs, "scale", "2.5"));
+  OK(appose_env_wrap(env_dir, &env, NULL));
+  OK(appose_env_python(env, &python, NULL));
+  OK(appose_map_new(&inputs, NULL));
+  OK(appose_map_put_ndarray(inputs, "image", image, NULL));
+  OK(appose_map_put_json(inputs, "scale", "2.5", NULL));
   OK(appose_service_task_map(python,
                              "import numpy as np\n"
                              "from appose import NDArray\n"
@@ -99,16 +99,16 @@ static void test_numpy_task(const char *env_dir) {
                              "stats = NDArray('float64', [3])\n"
                              "stats.ndarray()[...] = [v.sum(dtype=np.float64), v.max(), v.shape[0]]\n"
                              "{'stats': stats}",
-                             inputs, NULL, &task));
-  OK(appose_task_wait(task, 120000));
+                             inputs, NULL, &task, NULL));
+  OK(appose_task_wait(task, 120000, NULL));
 
   /* The worker scaled our pixels in place: no copy either way. */
   CHECK(pixels[1] == 2.5f);
   CHECK(pixels[99] == 99 * 2.5f);
 
-  OK(appose_task_outputs(task, &outputs));
-  OK(appose_map_get_ndarray(outputs, "stats", &stats));
-  OK(appose_ndarray_data(stats, &p));
+  OK(appose_task_outputs(task, &outputs, NULL));
+  OK(appose_map_get_ndarray(outputs, "stats", &stats, NULL));
+  OK(appose_ndarray_data(stats, &p, NULL));
   const double *s = p;
   double expected = 0;
   for (size_t i = 0; i < 512 * 256; i++)
@@ -121,7 +121,7 @@ static void test_numpy_task(const char *env_dir) {
   OK(appose_ndarray_free(stats));
   OK(appose_map_free(inputs));
   OK(appose_task_free(task));
-  OK(appose_service_close(python, 30000, NULL));
+  OK(appose_service_close(python, 30000, NULL, NULL));
   OK(appose_service_free(python));
   OK(appose_env_free(env));
   OK(appose_ndarray_free(image));
@@ -139,22 +139,22 @@ static void test_scalar(const char *env_dir) {
   void *p = NULL;
   char *text = NULL;
 
-  OK(appose_ndarray_new(APPOSE_DTYPE_FLOAT64, NULL, 0, APPOSE_ORDER_C, &a));
-  OK(appose_ndarray_ndim(a, &ndim));
+  OK(appose_ndarray_new(APPOSE_DTYPE_FLOAT64, NULL, 0, APPOSE_ORDER_C, &a, NULL));
+  OK(appose_ndarray_ndim(a, &ndim, NULL));
   CHECK(ndim == 0);
-  OK(appose_ndarray_shape(a, APPOSE_ORDER_C, NULL, 0));
-  OK(appose_ndarray_shape(a, APPOSE_ORDER_F, NULL, 0));
-  OK(appose_ndarray_byte_length(a, &nbytes));
+  OK(appose_ndarray_shape(a, APPOSE_ORDER_C, NULL, 0, NULL));
+  OK(appose_ndarray_shape(a, APPOSE_ORDER_F, NULL, 0, NULL));
+  OK(appose_ndarray_byte_length(a, &nbytes, NULL));
   CHECK(nbytes == 8);
-  OK(appose_ndarray_data(a, &p));
+  OK(appose_ndarray_data(a, &p, NULL));
   double *x = p;
   *x = 2.5;
 
-  OK(appose_env_wrap(env_dir, &env));
-  OK(appose_env_python(env, &python));
-  OK(appose_map_new(&inputs));
-  OK(appose_map_put_ndarray(inputs, "x", a));
-  OK(appose_map_to_json(inputs, &text));
+  OK(appose_env_wrap(env_dir, &env, NULL));
+  OK(appose_env_python(env, &python, NULL));
+  OK(appose_map_new(&inputs, NULL));
+  OK(appose_map_put_ndarray(inputs, "x", a, NULL));
+  OK(appose_map_to_json(inputs, &text, NULL));
   CHECK(strstr(text, "\"dtype\":\"float64\",\"shape\":[],") != NULL);
   appose_string_free(text);
   OK(appose_service_task_map(python,
@@ -164,24 +164,24 @@ static void test_scalar(const char *env_dir) {
                              "out.ndarray()[()] = int(v * 4)\n"
                              "v[()] = v * 2\n"
                              "{'shape': list(v.shape), 'out': out}",
-                             inputs, NULL, &task));
-  OK(appose_task_wait(task, 120000));
+                             inputs, NULL, &task, NULL));
+  OK(appose_task_wait(task, 120000, NULL));
   CHECK(*x == 5.0);
-  OK(appose_task_outputs(task, &outputs));
-  OK(appose_map_get_json(outputs, "shape", &text));
+  OK(appose_task_outputs(task, &outputs, NULL));
+  OK(appose_map_get_json(outputs, "shape", &text, NULL));
   CHECK(strcmp(text, "[]") == 0);
   appose_string_free(text);
-  OK(appose_map_get_ndarray(outputs, "out", &out));
-  OK(appose_ndarray_ndim(out, &ndim));
+  OK(appose_map_get_ndarray(outputs, "out", &out, NULL));
+  OK(appose_ndarray_ndim(out, &ndim, NULL));
   CHECK(ndim == 0);
-  OK(appose_ndarray_data(out, &p));
+  OK(appose_ndarray_data(out, &p, NULL));
   CHECK(*(const int32_t *)p == 10);
 
   OK(appose_ndarray_free(out));
   OK(appose_map_free(outputs));
   OK(appose_map_free(inputs));
   OK(appose_task_free(task));
-  OK(appose_service_close(python, 30000, NULL));
+  OK(appose_service_close(python, 30000, NULL, NULL));
   OK(appose_service_free(python));
   OK(appose_env_free(env));
   OK(appose_ndarray_free(a));
@@ -199,8 +199,8 @@ int main(int argc, char **argv) {
   /* Owned and never freed: the library unlinks it at exit. */
   appose_shm *leftover = NULL;
   char *name = NULL;
-  OK(appose_shm_create(4096, &leftover));
-  OK(appose_shm_name(leftover, &name));
+  OK(appose_shm_create(4096, &leftover, NULL));
+  OK(appose_shm_name(leftover, &name, NULL));
   printf("leftover: %s\n", name);
   appose_string_free(name);
 

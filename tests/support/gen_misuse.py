@@ -12,7 +12,7 @@ Usage: gen_misuse.py HEADER OUT.c
 import re
 import sys
 
-HANDLES = ["env", "service", "task", "shm", "ndarray", "map", "builder"]
+HANDLES = ["env", "service", "task", "shm", "ndarray", "map", "builder", "error"]
 # Pointer arguments that may be NULL.
 OPTIONAL = {
     ("appose_builder_new", "kind"),
@@ -60,6 +60,8 @@ def value(fn, ptype, pname, args, i):
     h = handle_of(ptype)
     if h:
         return f"mk_{h}()"
+    if pname == "error_out":
+        return "NULL"
     if re.fullmatch(r"struct appose_\w+ \*\*", ptype) or ptype in ("char **", "void **"):
         return f"(void *)scratch_ptr()"
     if ptype == "const char *":
@@ -112,19 +114,20 @@ def main(header, out_path):
         '  if (h == NULL) { fprintf(stderr, "cannot make a valid %s: %s\\n", what, appose_last_error()); exit(1); }',
         "  return h;",
         "}",
-        "static appose_env *mk_env(void) { appose_env *e = NULL; appose_env_wrap(env_dir, &e); return made(e, \"env\"); }",
+        "static appose_env *mk_env(void) { appose_env *e = NULL; appose_env_wrap(env_dir, &e, NULL); return made(e, \"env\"); }",
         "static appose_service *mk_service(void) {",
-        "  appose_service *s = NULL; appose_env *e = NULL; appose_env_system(&e);",
+        "  appose_service *s = NULL; appose_env *e = NULL; appose_env_system(&e, NULL);",
         '  const char *c[1] = {"sleep"}; const char *a[1] = {"300"};',
-        "  appose_env_service(e, c, 1, a, 1, &s); appose_env_free(e);",
+        "  appose_env_service(e, c, 1, a, 1, &s, NULL); appose_env_free(e);",
         "  if (n_services < 4096) services[n_services++] = s;",
         "  return made(s, \"service\");",
         "}",
-        'static appose_task *mk_task(void) { appose_task *t = NULL; appose_service_task(mk_service(), "1", NULL, NULL, &t); return made(t, "task"); }',
-        "static appose_shm *mk_shm(void) { appose_shm *s = NULL; appose_shm_create(64, &s); return made(s, \"shm\"); }",
-        "static appose_ndarray *mk_ndarray(void) { appose_ndarray *a = NULL; appose_ndarray_new(APPOSE_DTYPE_FLOAT32, one_size, 1, APPOSE_ORDER_C, &a); return made(a, \"ndarray\"); }",
-        'static appose_map *mk_map(void) { appose_map *m = NULL; appose_map_new(&m); appose_map_put_json(m, "x", "1"); return made(m, "map"); }',
-        'static appose_builder *mk_builder(void) { appose_builder *b = NULL; appose_builder_new("custom", &b); return made(b, "builder"); }',
+        'static appose_task *mk_task(void) { appose_task *t = NULL; appose_service_task(mk_service(), "1", NULL, NULL, &t, NULL); return made(t, "task"); }',
+        "static appose_shm *mk_shm(void) { appose_shm *s = NULL; appose_shm_create(64, &s, NULL); return made(s, \"shm\"); }",
+        "static appose_ndarray *mk_ndarray(void) { appose_ndarray *a = NULL; appose_ndarray_new(APPOSE_DTYPE_FLOAT32, one_size, 1, APPOSE_ORDER_C, &a, NULL); return made(a, \"ndarray\"); }",
+        'static appose_map *mk_map(void) { appose_map *m = NULL; appose_map_new(&m, NULL); appose_map_put_json(m, "x", "1", NULL); return made(m, "map"); }',
+        "static appose_error *mk_error(void) { appose_error *e = NULL; appose_map_new(NULL, &e); return made(e, \"error\"); }",
+        'static appose_builder *mk_builder(void) { appose_builder *b = NULL; appose_builder_new("custom", &b, NULL); return made(b, "builder"); }',
         "",
         "static void expect(const char *what, int ok, appose_status st) {",
         "  calls++;",
@@ -148,7 +151,7 @@ def main(header, out_path):
                 label = f"{name}({pname}=NULL)"
                 if not returns_status:
                     lines.append(f"  {call}; calls++;")
-                elif is_free or (name, pname) in OPTIONAL or ptype == "appose_userdata_free":
+                elif is_free or (name, pname) in OPTIONAL or pname == "error_out" or ptype == "appose_userdata_free":
                     lines.append(f"  {{ appose_status st = {call}; (void)st; calls++; }}")
                 else:
                     lines.append(
@@ -179,7 +182,7 @@ def main(header, out_path):
                 f'expect("{name} twice", st == APPOSE_STATUS_INVALID_HANDLE, st); }}'
             )
     lines += [
-        "  for (int i = 0; i < n_services; i++) appose_service_close(services[i], 0, NULL);",
+        "  for (int i = 0; i < n_services; i++) appose_service_close(services[i], 0, NULL, NULL);",
         '  printf("misuse: %d calls, %d failures\\n", calls, failures);',
         "  return failures == 0 ? 0 : 1;",
         "}",

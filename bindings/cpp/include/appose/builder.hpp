@@ -24,7 +24,7 @@ class Builder {
 
   explicit Builder(const std::string& kind = "dynamic") : errors_(std::make_shared<detail::CallbackErrors>()) {
     appose_builder* p = nullptr;
-    detail::check(appose_builder_new(kind.c_str(), &p));
+    detail::call(appose_builder_new, kind.c_str(), &p);
     h_ = Handle(p);
   }
 
@@ -45,11 +45,11 @@ class Builder {
   Builder& bin_path(const std::string& v) { return set(appose_builder_bin_path, v); }
   Builder& tool_mirror(const std::string& v) { return set(appose_builder_tool_mirror, v); }
   Builder& env_var(const std::string& key, const std::string& value) {
-    detail::check(appose_builder_env_var(h_.get(), key.c_str(), value.c_str()));
+    detail::call(appose_builder_env_var, h_.get(), key.c_str(), value.c_str());
     return *this;
   }
   Builder& append_system_path() {
-    detail::check(appose_builder_append_system_path(h_.get()));
+    detail::call(appose_builder_append_system_path, h_.get());
     return *this;
   }
 
@@ -57,12 +57,13 @@ class Builder {
     using Box = detail::Boxed<Progress>;
     appose_builder* h = h_.get();  // first: a moved-from builder throws before the box exists
     auto* box = new Box{std::move(fn), errors_};
-    register_box(box, appose_builder_on_progress(
+    detail::ErrorOut err;
+    register_box(box, err, appose_builder_on_progress(
                           h,
                           [](void* ud, const char* title, uint64_t cur, uint64_t max) noexcept {
                             Box::invoke(ud, std::string(title), cur, max);
                           },
-                          box, &Box::destroy));
+                          box, &Box::destroy, err.out()));
     return *this;
   }
   Builder& on_output(Lines fn) { return lines(std::move(fn), appose_builder_on_output); }
@@ -76,13 +77,14 @@ class Builder {
   /// (appose.json, .pixi/, pixi.toml, conda-meta/, pyvenv.cfg or
   /// .venv/pyvenv.cfg) or an empty directory is deleted, and never /, the
   /// current directory, HOME, the envs root or a directory holding one.
-  void remove() { detail::check(appose_builder_delete(h_.get())); }
+  void remove() { detail::call(appose_builder_delete, h_.get()); }
   /// Installs the builder's tool into the envs root; returns its path.
   std::string install_tool() {
     char* s = nullptr;
-    appose_status st = appose_builder_install_tool(h_.get(), &s);
+    detail::ErrorOut err;
+    appose_status st = appose_builder_install_tool(h_.get(), &s, err.out());
     errors_->rethrow();
-    detail::check(st);
+    err.check(st);
     return detail::take(s);
   }
 
@@ -90,35 +92,38 @@ class Builder {
 
  private:
   using Handle = detail::Owned<appose_builder, appose_builder_free>;
-  using Setter = appose_status (*)(appose_builder*, const char*);
-  using LineSetter = appose_status (*)(appose_builder*, appose_line_listener, void*, appose_userdata_free);
+  using Setter = appose_status (*)(appose_builder*, const char*, appose_error**);
+  using LineSetter = appose_status (*)(appose_builder*, appose_line_listener, void*, appose_userdata_free,
+                                       appose_error**);
 
   Builder& set(Setter f, const std::string& v) {
-    detail::check(f(h_.get(), v.c_str()));
+    detail::call(f, h_.get(), v.c_str());
     return *this;
   }
   template <typename Box>
-  static void register_box(Box* box, appose_status st) {
+  static void register_box(Box* box, const detail::ErrorOut& err, appose_status st) {
     if (st != APPOSE_STATUS_OK) {
       delete box;
-      detail::check(st);
+      err.check(st);
     }
   }
   Builder& lines(Lines fn, LineSetter setter) {
     using Box = detail::Boxed<Lines>;
     appose_builder* h = h_.get();  // first: a moved-from builder throws before the box exists
     auto* box = new Box{std::move(fn), errors_};
-    register_box(box, setter(
+    detail::ErrorOut err;
+    register_box(box, err, setter(
                           h, [](void* ud, const char* line) noexcept { Box::invoke(ud, std::string(line)); },
-                          box, &Box::destroy));
+                          box, &Box::destroy, err.out()));
     return *this;
   }
-  Environment finish(appose_status (*op)(appose_builder*, appose_env**)) {
+  Environment finish(appose_status (*op)(appose_builder*, appose_env**, appose_error**)) {
     appose_env* p = nullptr;
-    appose_status st = op(h_.get(), &p);
+    detail::ErrorOut err;
+    appose_status st = op(h_.get(), &p, err.out());
     Environment env(st == APPOSE_STATUS_OK ? p : nullptr);
     errors_->rethrow();
-    detail::check(st);
+    err.check(st);
     return env;
   }
 

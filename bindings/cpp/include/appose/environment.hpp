@@ -18,14 +18,14 @@ class Environment {
   /// Executables on PATH, based in the current directory.
   static Environment system() {
     appose_env* p = nullptr;
-    detail::check(appose_env_system(&p));
+    detail::call(appose_env_system, &p);
     return Environment(p);
   }
   /// An existing environment directory, its kind detected (pixi, conda,
   /// venv, plain). Installs nothing.
   static Environment wrap(const std::string& dir) {
     appose_env* p = nullptr;
-    detail::check(appose_env_wrap(dir.c_str(), &p));
+    detail::call(appose_env_wrap, dir.c_str(), &p);
     return Environment(p);
   }
   /// Takes ownership of a C handle.
@@ -33,25 +33,25 @@ class Environment {
 
   std::string base() const {
     char* s = nullptr;
-    detail::check(appose_env_base(h_.get(), &s));
+    detail::call(appose_env_base, h_.get(), &s);
     return detail::take(s);
   }
   std::vector<std::string> bin_paths() const {
     char* s = nullptr;
-    detail::check(appose_env_bin_paths(h_.get(), &s));
+    detail::call(appose_env_bin_paths, h_.get(), &s);
     return detail::parse_string_array(detail::take(s));
   }
   /// The launcher before every worker command (`pixi run ...`), or empty.
   std::vector<std::string> launch_args() const {
     char* s = nullptr;
-    detail::check(appose_env_launch_args(h_.get(), &s));
+    detail::call(appose_env_launch_args, h_.get(), &s);
     return detail::parse_string_array(detail::take(s));
   }
 
   /// A Python worker service (not started yet).
   Service python() const {
     appose_service* p = nullptr;
-    detail::check(appose_env_python(h_.get(), &p));
+    detail::call(appose_env_python, h_.get(), &p);
     return Service(p);
   }
   /// A Groovy worker; the class path must hold the appose jar and Groovy.
@@ -59,7 +59,7 @@ class Environment {
     auto cp = detail::c_strings(classpath);
     auto jvm = detail::c_strings(jvm_args);
     appose_service* p = nullptr;
-    detail::check(appose_env_groovy(h_.get(), cp.data(), cp.size(), jvm.data(), jvm.size(), &p));
+    detail::call(appose_env_groovy, h_.get(), cp.data(), cp.size(), jvm.data(), jvm.size(), &p);
     return Service(p);
   }
   /// Any program: the first of `candidates` found, then `args`.
@@ -67,7 +67,7 @@ class Environment {
     auto c = detail::c_strings(candidates);
     auto a = detail::c_strings(args);
     appose_service* p = nullptr;
-    detail::check(appose_env_service(h_.get(), c.data(), c.size(), a.data(), a.size(), &p));
+    detail::call(appose_env_service, h_.get(), c.data(), c.size(), a.data(), a.size(), &p);
     return Service(p);
   }
 

@@ -35,9 +35,29 @@ class Error : public std::runtime_error {
 
 namespace detail {
 
-/// Throws the library's error for a failed status.
-inline void check(appose_status status) {
-  if (status != APPOSE_STATUS_OK) throw Error(status, appose_last_error());
+/// Receives the error object of one call (its trailing `appose_error**`)
+/// and frees it: the message travels with the call, whatever thread reads it.
+class ErrorOut {
+ public:
+  ErrorOut() = default;
+  ErrorOut(const ErrorOut&) = delete;
+  ErrorOut& operator=(const ErrorOut&) = delete;
+  ~ErrorOut() { appose_error_free(e_); }
+  appose_error** out() noexcept { return &e_; }
+  /// Throws the call's error for a failed status.
+  void check(appose_status status) const {
+    if (status != APPOSE_STATUS_OK) throw Error(status, e_ != nullptr ? appose_error_message(e_) : "");
+  }
+
+ private:
+  appose_error* e_ = nullptr;
+};
+
+/// Calls `f(args..., &error)` and throws its error if it fails.
+template <typename F, typename... A>
+void call(F f, A&&... args) {
+  ErrorOut e;
+  e.check(f(std::forward<A>(args)..., e.out()));
 }
 
 /// Takes ownership of a string the library returned.

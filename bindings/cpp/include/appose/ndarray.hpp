@@ -70,8 +70,8 @@ class NDArray {
   /// A new array in a new block (unlinked with its last handle).
   NDArray(DType dtype, const std::vector<size_t>& shape, Order order = Order::C) {
     appose_ndarray* p = nullptr;
-    detail::check(appose_ndarray_new(static_cast<int>(dtype), shape.data(), shape.size(),
-                                     static_cast<int>(order), &p));
+    detail::call(appose_ndarray_new, static_cast<int>(dtype), shape.data(), shape.size(),
+                                     static_cast<int>(order), &p);
     h_ = Handle(p);
     load();
   }
@@ -79,8 +79,8 @@ class NDArray {
   static NDArray wrap(const SharedMemory& shm, DType dtype, const std::vector<size_t>& shape,
                       Order order = Order::C) {
     appose_ndarray* p = nullptr;
-    detail::check(appose_ndarray_wrap(shm.capi(), static_cast<int>(dtype), shape.data(), shape.size(),
-                                      static_cast<int>(order), &p));
+    detail::call(appose_ndarray_wrap, shm.capi(), static_cast<int>(dtype), shape.data(), shape.size(),
+                                      static_cast<int>(order), &p);
     return NDArray(p);
   }
   /// Takes ownership of a C handle.
@@ -127,7 +127,7 @@ class NDArray {
   /// A new handle to the array's block.
   SharedMemory shm() const {
     appose_shm* p = nullptr;
-    detail::check(appose_ndarray_shm(h_.get(), &p));
+    detail::call(appose_ndarray_shm, h_.get(), &p);
     return SharedMemory(p);
   }
 
@@ -144,13 +144,13 @@ class NDArray {
 
   void load() {
     int d = 0;
-    detail::check(appose_ndarray_dtype(h_.get(), &d));
+    detail::call(appose_ndarray_dtype, h_.get(), &d);
     dtype_ = static_cast<DType>(d);
     size_t n = 0;
-    detail::check(appose_ndarray_ndim(h_.get(), &n));
+    detail::call(appose_ndarray_ndim, h_.get(), &n);
     shape_.resize(n);
-    detail::check(appose_ndarray_shape(h_.get(), APPOSE_ORDER_C, shape_.data(), n));
-    detail::check(appose_ndarray_data(h_.get(), &data_));
+    detail::call(appose_ndarray_shape, h_.get(), APPOSE_ORDER_C, shape_.data(), n);
+    detail::call(appose_ndarray_data, h_.get(), &data_);
   }
 
   Handle h_;

@@ -31,12 +31,12 @@ class Service {
   /// A script the worker runs before any task; its public names are
   /// visible to every task. Before start.
   Service& init(const std::string& script) {
-    detail::check(appose_service_init(h_.get(), script.c_str()));
+    detail::call(appose_service_init, h_.get(), script.c_str());
     return *this;
   }
   /// Sets (or with nullopt removes) a worker environment variable.
   Service& env_var(const std::string& key, const std::optional<std::string>& value) {
-    detail::check(appose_service_env_var(h_.get(), key.c_str(), value ? value->c_str() : nullptr));
+    detail::call(appose_service_env_var, h_.get(), key.c_str(), value ? value->c_str() : nullptr);
     return *this;
   }
   /// Receives service messages and worker stderr lines on the dispatcher
@@ -48,6 +48,7 @@ class Service {
     };
     appose_service* h = h_.get();  // first: a moved-from service throws before the box exists
     auto* box = new Box{std::move(listener)};
+    detail::ErrorOut err;
     appose_status st = appose_service_debug(
         h,
         [](void* ud, const char* line) noexcept {
@@ -59,15 +60,15 @@ class Service {
             std::fprintf(stderr, "appose: debug listener threw\n");
           }
         },
-        box, &Box::destroy);
+        box, &Box::destroy, err.out());
     if (st != APPOSE_STATUS_OK) {
       delete box;
-      detail::check(st);
+      err.check(st);
     }
     return *this;
   }
   Service& start() {
-    detail::check(appose_service_start(h_.get()));
+    detail::call(appose_service_start, h_.get());
     return *this;
   }
 
@@ -79,8 +80,8 @@ class Service {
   /// A task with inputs given as a JSON object's text.
   Task task_json(const std::string& script, const std::string& inputs_json, const std::string& queue = "") {
     appose_task* p = nullptr;
-    detail::check(appose_service_task(h_.get(), script.c_str(), inputs_json.c_str(),
-                                      queue.empty() ? nullptr : queue.c_str(), &p));
+    detail::call(appose_service_task, h_.get(), script.c_str(), inputs_json.c_str(),
+                                      queue.empty() ? nullptr : queue.c_str(), &p);
     return Task(p);
   }
 
@@ -89,26 +90,26 @@ class Service {
   /// (128 + signal when killed; -1 if it never started).
   int close(std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
     int code = -1;
-    detail::check(appose_service_close(h_.get(), timeout ? static_cast<int64_t>(timeout->count()) : -1, &code));
+    detail::call(appose_service_close, h_.get(), timeout ? static_cast<int64_t>(timeout->count()) : -1, &code);
     return code;
   }
   /// Kills the worker's process group now; pending tasks end CRASHED.
-  void kill() { detail::check(appose_service_kill(h_.get())); }
+  void kill() { detail::call(appose_service_kill, h_.get()); }
   bool alive() const {
     bool b = false;
-    detail::check(appose_service_is_alive(h_.get(), &b));
+    detail::call(appose_service_is_alive, h_.get(), &b);
     return b;
   }
   /// Worker stdout lines that were not responses.
   std::vector<std::string> invalid_lines() const {
     char* s = nullptr;
-    detail::check(appose_service_invalid_lines(h_.get(), &s));
+    detail::call(appose_service_invalid_lines, h_.get(), &s);
     return detail::parse_string_array(detail::take(s));
   }
   /// Worker stderr lines.
   std::vector<std::string> error_lines() const {
     char* s = nullptr;
-    detail::check(appose_service_error_lines(h_.get(), &s));
+    detail::call(appose_service_error_lines, h_.get(), &s);
     return detail::parse_string_array(detail::take(s));
   }
 
@@ -117,7 +118,7 @@ class Service {
  private:
   Task task_with(const std::string& script, const Map* inputs, const char* queue) {
     appose_task* p = nullptr;
-    detail::check(appose_service_task_map(h_.get(), script.c_str(), inputs ? inputs->capi() : nullptr, queue, &p));
+    detail::call(appose_service_task_map, h_.get(), script.c_str(), inputs ? inputs->capi() : nullptr, queue, &p);
     return Task(p);
   }
 

@@ -20,19 +20,19 @@ class SharedMemory {
   /// A new block of `rsize` bytes named `psm_` + 8 random hex digits.
   static SharedMemory create(size_t rsize) {
     appose_shm* p = nullptr;
-    detail::check(appose_shm_create(rsize, &p));
+    detail::call(appose_shm_create, rsize, &p);
     return SharedMemory(p);
   }
   /// A new block with a given name (no leading slash).
   static SharedMemory create_named(const std::string& name, size_t rsize) {
     appose_shm* p = nullptr;
-    detail::check(appose_shm_create_named(name.c_str(), rsize, &p));
+    detail::call(appose_shm_create_named, name.c_str(), rsize, &p);
     return SharedMemory(p);
   }
   /// An existing block, its size read from the block.
   static SharedMemory attach(const std::string& name) {
     appose_shm* p = nullptr;
-    detail::check(appose_shm_attach(name.c_str(), &p));
+    detail::call(appose_shm_attach, name.c_str(), &p);
     return SharedMemory(p);
   }
 
@@ -41,30 +41,30 @@ class SharedMemory {
 
   std::string name() const {
     char* s = nullptr;
-    detail::check(appose_shm_name(h_.get(), &s));
+    detail::call(appose_shm_name, h_.get(), &s);
     return detail::take(s);
   }
   size_t rsize() const {
     size_t n = 0;
-    detail::check(appose_shm_rsize(h_.get(), &n));
+    detail::call(appose_shm_rsize, h_.get(), &n);
     return n;
   }
   size_t size() const {
     size_t n = 0;
-    detail::check(appose_shm_size(h_.get(), &n));
+    detail::call(appose_shm_size, h_.get(), &n);
     return n;
   }
   void* data() const {
     void* p = nullptr;
-    detail::check(appose_shm_data(h_.get(), &p));
+    detail::call(appose_shm_data, h_.get(), &p);
     return p;
   }
   bool unlink_on_free() const {
     bool b = false;
-    detail::check(appose_shm_unlink_on_free(h_.get(), &b));
+    detail::call(appose_shm_unlink_on_free, h_.get(), &b);
     return b;
   }
-  void set_unlink_on_free(bool unlink) { detail::check(appose_shm_set_unlink_on_free(h_.get(), unlink)); }
+  void set_unlink_on_free(bool unlink) { detail::call(appose_shm_set_unlink_on_free, h_.get(), unlink); }
 
   appose_shm* capi() const { return h_.get(); }
   appose_shm* release() { return h_.release(); }

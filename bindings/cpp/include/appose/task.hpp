@@ -76,18 +76,19 @@ class Task {
     using Box = detail::Boxed<Listener>;
     appose_task* h = h_.get();  // first: a moved-from task throws before the box exists
     auto* box = new Box{std::move(listener), errors_};
+    detail::ErrorOut err;
     appose_status st = appose_task_listen(
         h, [](void* ud, const appose_task_event* e) noexcept { Box::invoke(ud, TaskEvent::from(*e)); },
-        box, &Box::destroy);
+        box, &Box::destroy, err.out());
     if (st != APPOSE_STATUS_OK) {
       delete box;  // a failed registration leaves the box to us
-      detail::check(st);
+      err.check(st);
     }
     return *this;
   }
 
   Task& start() {
-    detail::check(appose_task_start(h_.get()));
+    detail::call(appose_task_start, h_.get());
     return *this;
   }
 
@@ -95,7 +96,8 @@ class Task {
   /// with APPOSE_STATUS_TASK_FAILED / _CANCELED / _CRASHED (message: the
   /// task's error), or a listener's own exception.
   Task& wait() {
-    finish(appose_task_wait(h_.get(), -1));
+    detail::ErrorOut err;
+    finish(err, appose_task_wait(h_.get(), -1, err.out()));
     return *this;
   }
 
@@ -103,55 +105,56 @@ class Task {
   template <typename Rep, typename Period>
   bool wait_for(std::chrono::duration<Rep, Period> timeout) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
-    appose_status st = appose_task_wait(h_.get(), static_cast<int64_t>(ms < 0 ? 0 : ms));
+    detail::ErrorOut err;
+    appose_status st = appose_task_wait(h_.get(), static_cast<int64_t>(ms < 0 ? 0 : ms), err.out());
     if (st == APPOSE_STATUS_TIMEOUT) return false;
-    finish(st);
+    finish(err, st);
     return true;
   }
 
   /// Asks the worker to cancel (the script must check task.cancel_requested).
-  void cancel() { detail::check(appose_task_cancel(h_.get())); }
+  void cancel() { detail::call(appose_task_cancel, h_.get()); }
 
   TaskStatus status() const {
     appose_task_status s = APPOSE_TASK_INITIAL;
-    detail::check(appose_task_get_status(h_.get(), &s));
+    detail::call(appose_task_get_status, h_.get(), &s);
     return static_cast<TaskStatus>(s);
   }
   /// The outputs, arrays attached (worker-made blocks are ours to free).
   Map outputs() const {
     appose_map* p = nullptr;
-    detail::check(appose_task_outputs(h_.get(), &p));
+    detail::call(appose_task_outputs, h_.get(), &p);
     return Map(p);
   }
   std::string outputs_json() const {
     char* s = nullptr;
-    detail::check(appose_task_outputs_json(h_.get(), &s));
+    detail::call(appose_task_outputs_json, h_.get(), &s);
     return detail::take(s);
   }
   /// `outputs["result"]` as JSON text (`null` when absent).
   std::string result_json() const {
     char* s = nullptr;
-    detail::check(appose_task_result_json(h_.get(), &s));
+    detail::call(appose_task_result_json, h_.get(), &s);
     return detail::take(s);
   }
   std::optional<std::string> error() const {
     char* s = nullptr;
-    detail::check(appose_task_error(h_.get(), &s));
+    detail::call(appose_task_error, h_.get(), &s);
     if (s == nullptr) return std::nullopt;
     return detail::take(s);
   }
   std::string id() const {
     char* s = nullptr;
-    detail::check(appose_task_id(h_.get(), &s));
+    detail::call(appose_task_id, h_.get(), &s);
     return detail::take(s);
   }
 
   appose_task* capi() const { return h_.get(); }
 
  private:
-  void finish(appose_status st) {
+  void finish(const detail::ErrorOut& err, appose_status st) {
     errors_->rethrow();
-    detail::check(st);
+    err.check(st);
   }
 
   detail::Owned<appose_task, appose_task_free> h_;

@@ -19,13 +19,13 @@ class Map {
  public:
   Map() {
     appose_map* p = nullptr;
-    detail::check(appose_map_new(&p));
+    detail::call(appose_map_new, &p);
     h_ = Handle(p);
   }
   /// A map from a JSON object's text (`appose_type` objects are decoded).
   static Map from_json(const std::string& json) {
     appose_map* p = nullptr;
-    detail::check(appose_map_from_json(json.c_str(), &p));
+    detail::call(appose_map_from_json, json.c_str(), &p);
     return Map(p);
   }
   /// Takes ownership of a C handle.
@@ -33,67 +33,68 @@ class Map {
 
   /// Sets `key` to a JSON value (`"3"`, `"[1, 2]"`, `"\"text\""`, ...).
   Map& put_json(const std::string& key, const std::string& json) {
-    detail::check(appose_map_put_json(h_.get(), key.c_str(), json.c_str()));
+    detail::call(appose_map_put_json, h_.get(), key.c_str(), json.c_str());
     return *this;
   }
   Map& put(const std::string& key, const NDArray& array) {
-    detail::check(appose_map_put_ndarray(h_.get(), key.c_str(), array.capi()));
+    detail::call(appose_map_put_ndarray, h_.get(), key.c_str(), array.capi());
     return *this;
   }
   Map& put(const std::string& key, const SharedMemory& shm) {
-    detail::check(appose_map_put_shm(h_.get(), key.c_str(), shm.capi()));
+    detail::call(appose_map_put_shm, h_.get(), key.c_str(), shm.capi());
     return *this;
   }
-  void remove(const std::string& key) { detail::check(appose_map_remove(h_.get(), key.c_str())); }
+  void remove(const std::string& key) { detail::call(appose_map_remove, h_.get(), key.c_str()); }
 
   size_t size() const {
     size_t n = 0;
-    detail::check(appose_map_len(h_.get(), &n));
+    detail::call(appose_map_len, h_.get(), &n);
     return n;
   }
   std::vector<std::string> keys() const {
     std::vector<std::string> out;
     for (size_t i = 0, n = size(); i < n; ++i) {
       char* k = nullptr;
-      detail::check(appose_map_key(h_.get(), i, &k));
+      detail::call(appose_map_key, h_.get(), i, &k);
       out.push_back(detail::take(k));
     }
     return out;
   }
   bool contains(const std::string& key) const {
     char* s = nullptr;
-    appose_status st = appose_map_get_json(h_.get(), key.c_str(), &s);
+    detail::ErrorOut err;
+    appose_status st = appose_map_get_json(h_.get(), key.c_str(), &s, err.out());
     appose_string_free(st == APPOSE_STATUS_OK ? s : nullptr);
     if (st == APPOSE_STATUS_NOT_FOUND) return false;
-    detail::check(st);
+    err.check(st);
     return true;
   }
   /// The value of `key` as JSON text.
   std::string get_json(const std::string& key) const {
     char* s = nullptr;
-    detail::check(appose_map_get_json(h_.get(), key.c_str(), &s));
+    detail::call(appose_map_get_json, h_.get(), key.c_str(), &s);
     return detail::take(s);
   }
   NDArray get_ndarray(const std::string& key) const {
     appose_ndarray* p = nullptr;
-    detail::check(appose_map_get_ndarray(h_.get(), key.c_str(), &p));
+    detail::call(appose_map_get_ndarray, h_.get(), key.c_str(), &p);
     return NDArray(p);
   }
   SharedMemory get_shm(const std::string& key) const {
     appose_shm* p = nullptr;
-    detail::check(appose_map_get_shm(h_.get(), key.c_str(), &p));
+    detail::call(appose_map_get_shm, h_.get(), key.c_str(), &p);
     return SharedMemory(p);
   }
   /// The worker-side variable name of a worker object.
   std::string get_worker_object(const std::string& key) const {
     char* s = nullptr;
-    detail::check(appose_map_get_worker_object(h_.get(), key.c_str(), &s));
+    detail::call(appose_map_get_worker_object, h_.get(), key.c_str(), &s);
     return detail::take(s);
   }
   /// The whole map, encoded as the worker receives it.
   std::string to_json() const {
     char* s = nullptr;
-    detail::check(appose_map_to_json(h_.get(), &s));
+    detail::call(appose_map_to_json, h_.get(), &s);
     return detail::take(s);
   }
 
