@@ -42,6 +42,12 @@
 
 
 /**
+ * Most events waiting in a queue before producers of non-terminal events
+ * wait for the host to take some (a memory bound, like the dispatcher's).
+ */
+#define MAX_WAITING 1024
+
+/**
  * Status of a fallible call. The numbers are part of the ABI and are never
  * reused or renumbered.
  */
@@ -128,21 +134,6 @@ typedef enum appose_status {
 } appose_status;
 
 /**
- * The kind of a task event. Numbers are part of the ABI.
- */
-typedef enum appose_response_type {
-  APPOSE_RESPONSE_LAUNCH = 0,
-  APPOSE_RESPONSE_UPDATE = 1,
-  APPOSE_RESPONSE_COMPLETION = 2,
-  APPOSE_RESPONSE_CANCELATION = 3,
-  APPOSE_RESPONSE_FAILURE = 4,
-  /**
-   * Our own verdict when the worker exits with the task pending.
-   */
-  APPOSE_RESPONSE_CRASH = 5,
-} appose_response_type;
-
-/**
  * Where a task is in its life. Numbers are part of the ABI.
  */
 typedef enum appose_task_status {
@@ -207,6 +198,52 @@ typedef enum appose_order {
 } appose_order;
 
 /**
+ * What an event is about. Numbers are part of the ABI.
+ */
+typedef enum appose_event_kind {
+  /**
+   * A task's event: LAUNCH, UPDATE, or its one terminal event
+   * (COMPLETION, CANCELATION, FAILURE, CRASH).
+   */
+  APPOSE_EVENT_TASK = 0,
+  /**
+   * The outcome of `appose_service_close_async`.
+   */
+  APPOSE_EVENT_CLOSED = 1,
+  /**
+   * Build progress: `message` is the title, `current` and `maximum`.
+   */
+  APPOSE_EVENT_BUILD_PROGRESS = 2,
+  /**
+   * A line of a build tool's output, in `message`.
+   */
+  APPOSE_EVENT_BUILD_OUTPUT = 3,
+  /**
+   * A line of a build tool's error output, in `message`.
+   */
+  APPOSE_EVENT_BUILD_ERROR = 4,
+  /**
+   * The outcome of `appose_builder_build_async`: `env` on success.
+   */
+  APPOSE_EVENT_BUILT = 5,
+} appose_event_kind;
+
+/**
+ * The kind of a task event. Numbers are part of the ABI.
+ */
+typedef enum appose_response_type {
+  APPOSE_RESPONSE_LAUNCH = 0,
+  APPOSE_RESPONSE_UPDATE = 1,
+  APPOSE_RESPONSE_COMPLETION = 2,
+  APPOSE_RESPONSE_CANCELATION = 3,
+  APPOSE_RESPONSE_FAILURE = 4,
+  /**
+   * Our own verdict when the worker exits with the task pending.
+   */
+  APPOSE_RESPONSE_CRASH = 5,
+} appose_response_type;
+
+/**
  * Element types both peers know. `Bool` is one byte (Java has it; Python's
  * NDArray cannot allocate it but reads it), `Float16` is Python's.
  */
@@ -229,6 +266,11 @@ typedef struct appose_env appose_env;
 typedef struct appose_error appose_error;
 
 /**
+ * Events taken from a queue in one call (see `appose_event_batch_*`).
+ */
+typedef struct appose_event_batch appose_event_batch;
+
+/**
  * A map of named values: task inputs and outputs (see `appose_map_*`).
  */
 typedef struct appose_map appose_map;
@@ -237,6 +279,11 @@ typedef struct appose_map appose_map;
  * An n-dimensional array handle (see `appose_ndarray_*`).
  */
 typedef struct appose_ndarray appose_ndarray;
+
+/**
+ * A queue of events a host takes on its own thread (see `appose_queue_*`).
+ */
+typedef struct appose_queue appose_queue;
 
 /**
  * A service handle: one worker process (see `appose_service_*`).
@@ -275,6 +322,96 @@ typedef void (*appose_userdata_free)(void *userdata);
 typedef void (*appose_line_listener)(void *userdata, const char *line);
 
 /**
+ * One event, from a queue or given to a task listener.
+ *
+ * Every field is a fixed-width integer or a pointer (no `bool`, no hidden
+ * padding). Pointers are NULL when the field does not apply, and what they
+ * point to (strings, the `info` map, the `env` handle) lives until the
+ * batch is freed, or for a listener until it returns: copy what you keep
+ * (e.g. `appose_map_get_ndarray` on `info` gives a handle of your own).
+ * Fields are only ever added at the end: a host built against a newer
+ * header reads a field only when its offset is below `size`.
+ */
+typedef struct appose_event {
+  /**
+   * `sizeof(appose_event)` in the library that made this event.
+   */
+  size_t size;
+  /**
+   * An appose_event_kind.
+   */
+  int32_t kind;
+  /**
+   * TASK: an appose_response_type.
+   */
+  int32_t response_type;
+  /**
+   * TASK: the task's status with this event taken into account (an
+   * appose_task_status).
+   */
+  int32_t task_status;
+  /**
+   * CLOSED and BUILT: `APPOSE_STATUS_OK`, or the failure's status (then
+   * `error` holds its message).
+   */
+  int32_t status;
+  /**
+   * 1 when `current` holds a value (TASK UPDATE; always for
+   * BUILD_PROGRESS), else 0.
+   */
+  int32_t has_current;
+  /**
+   * 1 when `maximum` holds a value, else 0.
+   */
+  int32_t has_maximum;
+  /**
+   * CLOSED: the worker's exit code (128 + signal if killed), -1 when it
+   * was never started or its code is unknown.
+   */
+  int32_t exit_code;
+  /**
+   * Always 0.
+   */
+  int32_t reserved;
+  /**
+   * The tag given when the source was attached to the queue (0 for a
+   * listener).
+   */
+  uint64_t tag;
+  int64_t current;
+  int64_t maximum;
+  /**
+   * TASK: the task's id.
+   */
+  const char *task_id;
+  /**
+   * TASK UPDATE: its message; BUILD_PROGRESS: the title; BUILD_OUTPUT
+   * and BUILD_ERROR: the line.
+   */
+  const char *message;
+  /**
+   * TASK UPDATE: its `info` value as JSON text.
+   */
+  const char *info_json;
+  /**
+   * TASK UPDATE: its `info` (an object) as a map, arrays and blocks
+   * typed (`appose_map_get_ndarray`, `appose_map_get_shm`). Owned by the
+   * event: never free it.
+   */
+  const struct appose_map *info;
+  /**
+   * TASK FAILURE and CRASH: the error text; CLOSED and BUILT: the
+   * failure's message.
+   */
+  const char *error;
+  /**
+   * BUILT: the environment. Owned by the event: keep it with
+   * `appose_env_clone`.
+   */
+  const struct appose_env *env;
+} appose_event;
+
+/**
  * Receives one debug line: `[SERVICE-n] ...` (service messages, requests,
  * responses) or `[WORKER-n] ...` (worker stderr). `message` lives for the
  * call only. Runs on the service's dispatcher thread.
@@ -282,45 +419,18 @@ typedef void (*appose_line_listener)(void *userdata, const char *line);
 typedef void (*appose_debug_listener)(void *userdata, const char *message);
 
 /**
- * One task event, as a listener sees it. Every pointer is NULL when the
- * field is absent and lives for the listener call only.
- */
-typedef struct appose_task_event {
-  enum appose_response_type response_type;
-  /**
-   * The task's status with this event taken into account.
-   */
-  enum appose_task_status status;
-  /**
-   * UPDATE: the progress message.
-   */
-  const char *message;
-  /**
-   * UPDATE: whether `current` holds a value.
-   */
-  bool has_current;
-  int64_t current;
-  /**
-   * UPDATE: whether `maximum` holds a value.
-   */
-  bool has_maximum;
-  int64_t maximum;
-  /**
-   * UPDATE: the `info` value as JSON text.
-   */
-  const char *info_json;
-  /**
-   * FAILURE and CRASH: the error text.
-   */
-  const char *error;
-} appose_task_event;
-
-/**
  * Receives the events of one task, in order, on the service's dispatcher
  * thread. `event` lives for the call only. Must not unwind (no C++
  * exceptions may escape it).
  */
-typedef void (*appose_task_listener)(void *userdata, const struct appose_task_event *event);
+typedef void (*appose_task_listener)(void *userdata, const struct appose_event *event);
+
+/**
+ * Runs on a library thread that may call host code: once when it starts
+ * (before any other callback on it), once when it ends (after the last).
+ * `thread_name` (e.g. "appose-3-dispatch") lives for the call only.
+ */
+typedef void (*appose_thread_hook)(void *userdata, const char *thread_name);
 
 
 
@@ -658,6 +768,14 @@ enum appose_status appose_env_java(const struct appose_env *env,
                                    struct appose_error **error_out);
 
 /**
+ * A new handle to the same environment (e.g. to keep the `env` of an
+ * APPOSE_EVENT_BUILT beyond its batch). Free it with `appose_env_free`.
+ */
+enum appose_status appose_env_clone(const struct appose_env *env,
+                                    struct appose_env **env_out,
+                                    struct appose_error **error_out);
+
+/**
  * Frees an environment handle. NULL is a no-op; a handle freed already gives
  * `APPOSE_STATUS_INVALID_HANDLE`. Services made from it are unaffected.
  */
@@ -767,6 +885,120 @@ enum appose_status appose_ndarray_shm(const struct appose_ndarray *ndarray,
  * Frees an array handle (its block lives on while other handles use it).
  */
 enum appose_status appose_ndarray_free(struct appose_ndarray *ndarray);
+
+/**
+ * A new, empty event queue. Free with `appose_queue_free`.
+ */
+enum appose_status appose_queue_new(struct appose_queue **queue_out,
+                                    struct appose_error **error_out);
+
+/**
+ * The queue's file descriptor: the read end of a pipe that is readable
+ * while events wait. When it is, take until `appose_queue_take` gives an
+ * empty batch. Owned by the queue: never close it (a watcher that closes
+ * what it watches, like Node's `net.Socket`, watches
+ * `appose_queue_dup_fd` instead). Reading it yourself is harmless.
+ */
+enum appose_status appose_queue_fd(const struct appose_queue *queue,
+                                   int *fd_out,
+                                   struct appose_error **error_out);
+
+/**
+ * A duplicate of the queue's file descriptor (close-on-exec) that the
+ * caller owns and closes: for watchers that close the fd they watch.
+ */
+enum appose_status appose_queue_dup_fd(const struct appose_queue *queue,
+                                       int *fd_out,
+                                       struct appose_error **error_out);
+
+/**
+ * Takes up to `max` waiting events (every waiting event when `max` is 0)
+ * in order, without ever blocking: the batch is empty when none wait.
+ * Events of one task keep their order. Free the batch with
+ * `appose_event_batch_free`; its events and what they point to live until
+ * then.
+ */
+enum appose_status appose_queue_take(struct appose_queue *queue,
+                                     size_t max,
+                                     struct appose_event_batch **batch_out,
+                                     struct appose_error **error_out);
+
+/**
+ * Frees a queue handle. Events still waiting are dropped, and sources
+ * attached to it stop sending (tasks, closes and builds go on).
+ */
+enum appose_status appose_queue_free(struct appose_queue *queue);
+
+/**
+ * The number of events in a batch (0 for a NULL or freed batch).
+ */
+size_t appose_event_batch_len(const struct appose_event_batch *batch);
+
+/**
+ * Event `index` of a batch, valid until the batch is freed; NULL when
+ * `index` is out of range or the batch is NULL or freed.
+ */
+const struct appose_event *appose_event_batch_get(const struct appose_event_batch *batch,
+                                                  size_t index);
+
+/**
+ * Frees a batch and everything its events point to.
+ */
+enum appose_status appose_event_batch_free(struct appose_event_batch *batch);
+
+/**
+ * Sends the task's events into `queue`, tagged `tag`, instead of (or
+ * beside) listener calls. Only while the task is INITIAL. Its terminal
+ * event always gets through; other events wait while the queue holds
+ * 1,024 (and then the service stops reading its worker's output).
+ */
+enum appose_status appose_task_listen_queue(struct appose_task *task,
+                                            const struct appose_queue *queue,
+                                            uint64_t tag,
+                                            struct appose_error **error_out);
+
+/**
+ * Sends the events of every task the service makes from now on into
+ * `queue`, tagged `tag` (each event names its task in `task_id`).
+ */
+enum appose_status appose_service_listen_queue(struct appose_service *service,
+                                               const struct appose_queue *queue,
+                                               uint64_t tag,
+                                               struct appose_error **error_out);
+
+/**
+ * Starts closing the service as `appose_service_close` does, without
+ * blocking: the outcome arrives in `queue` as one APPOSE_EVENT_CLOSED
+ * tagged `tag` (`status` as `appose_service_close` would return it,
+ * `exit_code`). The closing runs on a library thread (with the thread
+ * hooks). Allowed inside a callback.
+ */
+enum appose_status appose_service_close_async(struct appose_service *service,
+                                              int64_t timeout_ms,
+                                              const struct appose_queue *queue,
+                                              uint64_t tag,
+                                              struct appose_error **error_out);
+
+/**
+ * Builds as `appose_builder_build` does, without blocking: progress, the
+ * tools' lines and then one APPOSE_EVENT_BUILT (always delivered) arrive in
+ * `queue`, tagged `tag`. The build runs on a library thread (with the
+ * thread hooks), where the builder's own listeners also run; the builder
+ * refuses other calls (`APPOSE_STATUS_INVALID_STATE`) until it ends.
+ */
+enum appose_status appose_builder_build_async(struct appose_builder *builder,
+                                              const struct appose_queue *queue,
+                                              uint64_t tag,
+                                              struct appose_error **error_out);
+
+/**
+ * As `appose_builder_build_async`, deleting the environment first (as
+ * `appose_builder_rebuild`).
+ */
+enum appose_status appose_builder_rebuild_async(struct appose_builder *builder,
+                                                const struct appose_queue *queue,
+                                                uint64_t tag,
+                                                struct appose_error **error_out);
 
 /**
  * Sets a script the worker runs before it reads any request (through a temp
@@ -1049,6 +1281,24 @@ enum appose_status appose_task_id(struct appose_task *task,
  * after its last event.
  */
 enum appose_status appose_task_free(struct appose_task *task);
+
+/**
+ * Sets the thread hooks for library threads started from now on (a thread
+ * keeps the hooks it started with, so its exit hook always matches its
+ * start hook). Threads that run them: each service's dispatcher thread
+ * (task listeners, the debug listener, most `userdata_free` calls), and the
+ * threads of `appose_service_close_async` and `appose_builder_build_async`.
+ * The other library threads never call host code and run no hooks. Either
+ * hook may be NULL; both NULL removes the hooks. `userdata_free` runs once,
+ * on any thread, when no thread uses these hooks any more. Set them before
+ * the first service starts (a JVM attaches threads as daemons in `on_start`
+ * and detaches them in `on_exit`).
+ */
+enum appose_status appose_set_thread_hooks(appose_thread_hook on_start,
+                                           appose_thread_hook on_exit,
+                                           void *userdata,
+                                           appose_userdata_free userdata_free,
+                                           struct appose_error **error_out);
 
 /**
  * A new empty map. Free with `appose_map_free`.

@@ -373,6 +373,23 @@ impl Task {
         self.try_listen(listener).map_err(|(e, _)| e)
     }
 
+    /// Sends the task's events into `queue`, tagged `tag`, instead of (or
+    /// beside) calling listeners; only before the task starts. Its terminal
+    /// event always gets through, however full the queue.
+    pub fn listen_queue(&self, queue: &crate::queue::EventQueue, tag: u64) -> Result<()> {
+        self.listen_sink(queue.sink(tag))
+    }
+
+    pub(crate) fn listen_sink(&self, sink: crate::queue::Sink) -> Result<()> {
+        let id = self.inner.id.clone();
+        self.listen(Box::new(move |ev: &TaskEvent| {
+            sink.send(crate::queue::EventKind::Task {
+                task_id: id.clone(),
+                event: ev.clone(),
+            });
+        }))
+    }
+
     /// [`Task::listen`], giving the listener back when refused.
     pub(crate) fn try_listen(
         &self,

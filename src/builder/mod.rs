@@ -21,9 +21,11 @@ mod uv;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::environment::Environment;
 use crate::error::{Error, ErrorKind, Result};
+use crate::queue::{EventKind, EventQueue};
 use crate::value::{Map, Value};
 pub use scheme::Scheme;
 
@@ -79,6 +81,8 @@ pub struct Listeners {
     output: Vec<LineListener>,
     error: Vec<LineListener>,
     monitor: Option<pixi::InstallMonitor>,
+    /// The queue of a build started with [`spawn_build`], while it runs.
+    queue: Option<crate::queue::Sink>,
 }
 
 impl Listeners {
@@ -86,11 +90,23 @@ impl Listeners {
         for l in &mut self.progress {
             l(title, current, maximum);
         }
+        if let Some(q) = &self.queue {
+            q.send(EventKind::BuildProgress {
+                title: title.to_owned(),
+                current,
+                maximum,
+            });
+        }
     }
 
     pub(crate) fn output(&mut self, line: &str) {
         for l in &mut self.output {
             l(line);
+        }
+        if let Some(q) = &self.queue {
+            q.send(EventKind::BuildOutput {
+                line: line.to_owned(),
+            });
         }
     }
 
@@ -98,10 +114,15 @@ impl Listeners {
         for l in &mut self.error {
             l(line);
         }
+        if let Some(q) = &self.queue {
+            q.send(EventKind::BuildError {
+                line: line.to_owned(),
+            });
+        }
     }
 
     pub(crate) fn has_progress(&self) -> bool {
-        !self.progress.is_empty()
+        !self.progress.is_empty() || self.queue.is_some()
     }
 
     /// A line a tool wrote to stderr. Returns whether it is error output:
@@ -647,6 +668,45 @@ pub fn wrap(dir: &Path, envs_root: Option<&Path>) -> Result<Environment> {
             Vec::new(),
         )),
     }
+}
+
+/// Builds (or, with `rebuild`, deletes and rebuilds) on a thread of its own
+/// and returns at once. Progress, the tools' output and error lines, and
+/// finally the outcome ([`EventKind::Built`], always delivered) arrive in
+/// `queue`, tagged `tag`; the builder's own listeners also run, on that
+/// thread, which runs the thread hooks. The builder stays locked meanwhile.
+pub fn spawn_build(
+    builder: Arc<Mutex<Builder>>,
+    queue: &EventQueue,
+    tag: u64,
+    rebuild: bool,
+) -> Result<()> {
+    let sink = queue.sink(tag);
+    crate::threads::spawn_host_thread("appose-build".to_owned(), move || {
+        let mut b = crate::lock(&builder);
+        b.listeners.queue = Some(sink.clone());
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if rebuild {
+                b.rebuild()
+            } else {
+                b.build()
+            }
+        }))
+        .unwrap_or_else(|panic| {
+            Err(Error::new(
+                ErrorKind::InvalidState,
+                format!(
+                    "libappose panicked while building: {}",
+                    crate::panic_text(&*panic)
+                ),
+            ))
+        });
+        b.listeners.queue = None;
+        drop(b);
+        sink.send(EventKind::Built { result });
+    })
+    .map(drop)
+    .map_err(|e| Error::io("cannot start a thread for the build", e))
 }
 
 #[cfg(test)]

@@ -189,6 +189,22 @@ pub unsafe extern "C" fn appose_env_java(
     })
 }
 
+/// A new handle to the same environment (e.g. to keep the `env` of an
+/// APPOSE_EVENT_BUILT beyond its batch). Free it with `appose_env_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_clone(
+    env: *const appose_env,
+    env_out: *mut *mut appose_env,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let e = handle::get(env)?;
+        check_out(env_out, "env_out")?;
+        *env_out = handle::insert::<appose_env>(e);
+        Ok(())
+    })
+}
+
 /// Frees an environment handle. NULL is a no-op; a handle freed already gives
 /// `APPOSE_STATUS_INVALID_HANDLE`. Services made from it are unaffected.
 #[no_mangle]

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use super::appose_status::APPOSE_STATUS_INVALID_HANDLE;
+use super::queue::{appose_event_batch, appose_queue};
 use super::{appose_error, FfiError, FfiResult};
 use crate::lock;
 use crate::{Builder, Environment, Map, NDArray, Service, SharedMemory, Task};
@@ -51,6 +52,8 @@ pub struct appose_builder {
 }
 
 pub(crate) enum Object {
+    Queue(crate::queue::EventQueue),
+    Batch(Arc<super::queue::Batch>),
     Error(Arc<super::error::ErrorObject>),
     Env(Arc<Environment>),
     Service(Service),
@@ -97,6 +100,18 @@ handle_kind!(
     Error,
     Arc<super::error::ErrorObject>,
     "appose_error"
+);
+handle_kind!(
+    appose_queue,
+    Queue,
+    crate::queue::EventQueue,
+    "appose_queue"
+);
+handle_kind!(
+    appose_event_batch,
+    Batch,
+    Arc<super::queue::Batch>,
+    "appose_event_batch"
 );
 handle_kind!(appose_env, Env, Arc<Environment>, "appose_env");
 handle_kind!(appose_service, Service, Service, "appose_service");

@@ -28,9 +28,11 @@ pub mod environment;
 pub mod error;
 pub mod handle;
 pub mod ndarray;
+pub mod queue;
 pub mod service;
 pub mod shm;
 pub mod task;
+pub mod threads;
 pub mod value;
 
 /// Status of a fallible call. The numbers are part of the ABI and are never
@@ -246,6 +248,10 @@ pub(crate) struct UserData {
 // SAFETY: the C contract states that userdata and its free function may be
 // used from any thread (callbacks run on the service's dispatcher thread).
 unsafe impl Send for UserData {}
+// SAFETY: the library only hands the pointer to the caller's functions; the
+// C contract of each registration says whether they may run concurrently
+// (thread hooks may).
+unsafe impl Sync for UserData {}
 
 impl UserData {
     pub(crate) fn new(ptr: *mut c_void, free: appose_userdata_free) -> Self {

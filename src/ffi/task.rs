@@ -1,12 +1,12 @@
 //! C ABI for [`crate::task`].
 
-use std::ffi::{c_char, c_void, CString};
+use std::ffi::{c_char, c_void};
 use std::ptr;
 
 use super::handle::{self, appose_map, appose_task};
 use super::{
     appose_error, appose_status, appose_userdata_free, check_out, guard, string_out,
-    timeout_from_ms, to_cstring, FfiError, UserData,
+    timeout_from_ms, FfiError, UserData,
 };
 use crate::{ResponseType, TaskEvent, TaskStatus};
 
@@ -43,34 +43,13 @@ pub enum appose_response_type {
     APPOSE_RESPONSE_CRASH = 5,
 }
 
-/// One task event, as a listener sees it. Every pointer is NULL when the
-/// field is absent and lives for the listener call only.
-#[repr(C)]
-pub struct appose_task_event {
-    pub response_type: appose_response_type,
-    /// The task's status with this event taken into account.
-    pub status: appose_task_status,
-    /// UPDATE: the progress message.
-    pub message: *const c_char,
-    /// UPDATE: whether `current` holds a value.
-    pub has_current: bool,
-    pub current: i64,
-    /// UPDATE: whether `maximum` holds a value.
-    pub has_maximum: bool,
-    pub maximum: i64,
-    /// UPDATE: the `info` value as JSON text.
-    pub info_json: *const c_char,
-    /// FAILURE and CRASH: the error text.
-    pub error: *const c_char,
-}
-
 /// Receives the events of one task, in order, on the service's dispatcher
 /// thread. `event` lives for the call only. Must not unwind (no C++
 /// exceptions may escape it).
 pub type appose_task_listener =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const appose_task_event)>;
+    Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const super::queue::appose_event)>;
 
-fn status_to_c(s: TaskStatus) -> appose_task_status {
+pub(crate) fn status_to_c(s: TaskStatus) -> appose_task_status {
     use appose_task_status::*;
     match s {
         TaskStatus::Initial => APPOSE_TASK_INITIAL,
@@ -83,7 +62,7 @@ fn status_to_c(s: TaskStatus) -> appose_task_status {
     }
 }
 
-fn response_to_c(r: ResponseType) -> appose_response_type {
+pub(crate) fn response_to_c(r: ResponseType) -> appose_response_type {
     use appose_response_type::*;
     match r {
         ResponseType::Launch => APPOSE_RESPONSE_LAUNCH,
@@ -93,10 +72,6 @@ fn response_to_c(r: ResponseType) -> appose_response_type {
         ResponseType::Failure => APPOSE_RESPONSE_FAILURE,
         ResponseType::Crash => APPOSE_RESPONSE_CRASH,
     }
-}
-
-fn opt_ptr(s: &Option<CString>) -> *const c_char {
-    s.as_ref().map_or(ptr::null(), |c| c.as_ptr())
 }
 
 /// Adds a listener. Only while the task is INITIAL. On success the library
@@ -122,20 +97,8 @@ pub unsafe extern "C" fn appose_task_listen(
         let data = UserData::new(userdata, userdata_free);
         let armed = data.armed();
         let result = task.try_listen(Box::new(move |ev: &TaskEvent| {
-            let message = ev.message.as_deref().map(to_cstring);
-            let info = ev.info.as_ref().map(|v| to_cstring(&v.to_json()));
-            let error = ev.error.as_deref().map(to_cstring);
-            let c = appose_task_event {
-                response_type: response_to_c(ev.response_type),
-                status: status_to_c(ev.status),
-                message: opt_ptr(&message),
-                has_current: ev.current.is_some(),
-                current: ev.current.unwrap_or(0),
-                has_maximum: ev.maximum.is_some(),
-                maximum: ev.maximum.unwrap_or(0),
-                info_json: opt_ptr(&info),
-                error: opt_ptr(&error),
-            };
+            let mut keep = super::queue::Keep::default();
+            let c = super::queue::task_event(ev, None, 0, &mut keep);
             // SAFETY: the C contract of appose_task_listener.
             unsafe { listener(data.ptr(), &c) };
         }));

@@ -34,6 +34,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::lines::LineReader;
 use crate::lock;
 use crate::protocol::Response;
+use crate::queue::EventQueue;
 use crate::task::{in_dispatcher, Task, TaskHost, TaskInner};
 use crate::value::Map;
 
@@ -134,6 +135,8 @@ pub(crate) struct ServiceInner {
     internal_failure: Mutex<Option<String>>,
     /// Per-service prefix of task ids (random), followed by a counter.
     task_prefix: String,
+    /// Queues every new task of this service sends its events to.
+    queues: Mutex<Vec<crate::queue::Sink>>,
 }
 
 /// The user-side owner of a service: when the last [`Service`] or [`Task`]
@@ -199,6 +202,7 @@ impl Service {
             debug_on: OnceLock::new(),
             internal_failure: Mutex::new(None),
             task_prefix: random[..16].to_owned(),
+            queues: Mutex::new(Vec::new()),
         });
         Service {
             owner: Arc::new(Owner { inner }),
@@ -273,14 +277,55 @@ impl Service {
         );
         let owner: Arc<dyn Any + Send + Sync> = self.owner.clone();
         let host: Arc<dyn TaskHost> = inner.clone();
-        Ok(Task::new(
+        let task = Task::new(
             owner,
             host,
             id,
             script.to_owned(),
             inputs.unwrap_or_default(),
             queue.map(str::to_owned),
-        ))
+        );
+        for sink in lock(&inner.queues).iter() {
+            task.listen_sink(sink.clone())?;
+        }
+        Ok(task)
+    }
+
+    /// Sends the events of every task this service makes from now on into
+    /// `queue`, tagged `tag` (each event also names its task).
+    pub fn listen_queue(&self, queue: &EventQueue, tag: u64) {
+        lock(&self.owner.inner.queues).push(queue.sink(tag));
+    }
+
+    /// Starts closing (as [`Service::close`]) on a thread of its own and
+    /// returns at once; `done` gets the outcome there (that thread runs the
+    /// thread hooks, see [`crate::threads`]).
+    pub fn close_then(
+        &self,
+        timeout: Option<Duration>,
+        done: impl FnOnce(Result<Option<i32>>) + Send + 'static,
+    ) -> Result<()> {
+        let me = self.clone();
+        crate::threads::spawn_host_thread(
+            format!("appose-{}-close", self.owner.inner.id),
+            move || done(me.close(timeout)),
+        )
+        .map(drop)
+        .map_err(|e| Error::io("cannot start a thread to close the service", e))
+    }
+
+    /// Starts closing without blocking; the outcome arrives in `queue` as an
+    /// [`EventKind::Closed`](crate::EventKind::Closed) tagged `tag`.
+    pub fn close_async(
+        &self,
+        timeout: Option<Duration>,
+        queue: &EventQueue,
+        tag: u64,
+    ) -> Result<()> {
+        let sink = queue.sink(tag);
+        self.close_then(timeout, move |result| {
+            sink.send(crate::queue::EventKind::Closed { result });
+        })
     }
 
     /// Closes the worker's stdin (the Python worker then finishes its running

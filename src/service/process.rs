@@ -207,7 +207,8 @@ impl ServiceInner {
             let stderr = LineReader::new(OwnedFd::from(stderr), reader::MAX_LINE)?;
             let host: Arc<dyn DispatchHost> = self.clone();
             let host = Arc::downgrade(&host);
-            std::thread::Builder::new().name(name("dispatch")).spawn({
+            // The one thread of a service that calls host code.
+            crate::threads::spawn_host_thread(name("dispatch"), {
                 let queue = queue.clone();
                 move || dispatch::run(&queue, debug, host, done_tx)
             })?;

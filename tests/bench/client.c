@@ -72,7 +72,7 @@ static void run_one(appose_service *svc, const char *script) {
 }
 
 static atomic_long events = 0;
-static void on_event(void *ud, const appose_task_event *e) {
+static void on_event(void *ud, const appose_event *e) {
   (void)ud;
   (void)e;
   atomic_fetch_add(&events, 1);

@@ -33,7 +33,7 @@ static void count_free(void *userdata) {
   atomic_fetch_add(&frees, 1);
 }
 
-static void on_event(void *userdata, const appose_task_event *event) {
+static void on_event(void *userdata, const appose_event *event) {
   struct recorder *r = userdata;
   switch (event->response_type) {
   case APPOSE_RESPONSE_LAUNCH:

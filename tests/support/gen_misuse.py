@@ -12,7 +12,7 @@ Usage: gen_misuse.py HEADER OUT.c
 import re
 import sys
 
-HANDLES = ["env", "service", "task", "shm", "ndarray", "map", "builder", "error"]
+HANDLES = ["env", "service", "task", "shm", "ndarray", "map", "builder", "error", "queue", "event_batch"]
 # Pointer arguments that may be NULL.
 OPTIONAL = {
     ("appose_builder_new", "kind"),
@@ -22,6 +22,8 @@ OPTIONAL = {
     ("appose_service_task_map", "queue"),
     ("appose_service_env_var", "value"),
     ("appose_service_close", "exit_code_out"),
+    ("appose_set_thread_hooks", "on_start"),
+    ("appose_set_thread_hooks", "on_exit"),
 }
 CALLBACKS = {
     "appose_task_listener": "cb_task",
@@ -29,6 +31,7 @@ CALLBACKS = {
     "appose_line_listener": "cb_line",
     "appose_progress_listener": "cb_progress",
     "appose_userdata_free": "cb_free",
+    "appose_thread_hook": "cb_line",
 }
 
 
@@ -104,7 +107,7 @@ def main(header, out_path):
         "static const char *const one_string[1] = {\"x\"};",
         "static const size_t one_size[1] = {4};",
         "static void *scratch_ptr(void) { static _Alignas(16) unsigned char s[4096]; return s; }",
-        "static void cb_task(void *u, const struct appose_task_event *e) { (void)u; (void)e; }",
+        "static void cb_task(void *u, const struct appose_event *e) { (void)u; (void)e; }",
         "static void cb_line(void *u, const char *l) { (void)u; (void)l; }",
         "static void cb_progress(void *u, const char *t, uint64_t c, uint64_t m) { (void)u; (void)t; (void)c; (void)m; }",
         "static void cb_free(void *u) { (void)u; }",
@@ -126,6 +129,8 @@ def main(header, out_path):
         "static appose_shm *mk_shm(void) { appose_shm *s = NULL; appose_shm_create(64, &s, NULL); return made(s, \"shm\"); }",
         "static appose_ndarray *mk_ndarray(void) { appose_ndarray *a = NULL; appose_ndarray_new(APPOSE_DTYPE_FLOAT32, one_size, 1, APPOSE_ORDER_C, &a, NULL); return made(a, \"ndarray\"); }",
         'static appose_map *mk_map(void) { appose_map *m = NULL; appose_map_new(&m, NULL); appose_map_put_json(m, "x", "1", NULL); return made(m, "map"); }',
+        "static appose_queue *mk_queue(void) { appose_queue *q = NULL; appose_queue_new(&q, NULL); return made(q, \"queue\"); }",
+        "static appose_event_batch *mk_event_batch(void) { appose_event_batch *b = NULL; appose_queue *q = mk_queue(); appose_queue_take(q, 0, &b, NULL); appose_queue_free(q); return made(b, \"event_batch\"); }",
         "static appose_error *mk_error(void) { appose_error *e = NULL; appose_map_new(NULL, &e); return made(e, \"error\"); }",
         'static appose_builder *mk_builder(void) { appose_builder *b = NULL; appose_builder_new("custom", &b, NULL); return made(b, "builder"); }',
         "",

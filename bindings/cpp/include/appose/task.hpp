@@ -48,10 +48,10 @@ struct TaskEvent {
   /// FAILURE and CRASH error text.
   std::optional<std::string> error;
 
-  static TaskEvent from(const appose_task_event& e) {
+  static TaskEvent from(const appose_event& e) {
     auto str = [](const char* s) { return s != nullptr ? std::optional<std::string>(s) : std::nullopt; };
     return TaskEvent{static_cast<ResponseType>(e.response_type),
-                     static_cast<TaskStatus>(e.status),
+                     static_cast<TaskStatus>(e.task_status),
                      str(e.message),
                      e.has_current ? std::optional<int64_t>(e.current) : std::nullopt,
                      e.has_maximum ? std::optional<int64_t>(e.maximum) : std::nullopt,
@@ -78,7 +78,7 @@ class Task {
     auto* box = new Box{std::move(listener), errors_};
     detail::ErrorOut err;
     appose_status st = appose_task_listen(
-        h, [](void* ud, const appose_task_event* e) noexcept { Box::invoke(ud, TaskEvent::from(*e)); },
+        h, [](void* ud, const appose_event* e) noexcept { Box::invoke(ud, TaskEvent::from(*e)); },
         box, &Box::destroy, err.out());
     if (st != APPOSE_STATUS_OK) {
       delete box;  // a failed registration leaves the box to us
