@@ -20,6 +20,9 @@
  * - Handles are freed with their *_free function; a freed or wrong-kind handle
  *   gives APPOSE_STATUS_INVALID_HANDLE, never a crash.
  * - Callbacks run on the service's dispatcher thread, one at a time, in order.
+ *   Hosts that must not be called from a library thread use an event queue
+ *   instead (appose_queue_new): a pollable fd and batches taken on their own
+ *   thread. appose_set_thread_hooks runs host hooks on library threads.
  *   Each registration takes userdata and an optional userdata_free, called
  *   exactly once when the library no longer needs userdata (never if the
  *   registration fails). Blocking calls from a callback return
@@ -1189,8 +1192,9 @@ enum appose_status appose_shm_free(struct appose_shm *shm);
 
 /**
  * Adds a listener. Only while the task is INITIAL. On success the library
- * owns `userdata` and calls `userdata_free` (if not NULL) exactly once, on
- * any thread, after the last event or when the task is freed unstarted; on
+ * owns `userdata` and calls `userdata_free` (if not NULL) exactly once:
+ * on the service's dispatcher thread after the task's last event, or on
+ * the calling thread of `appose_task_free` when the task never started; on
  * failure it never does.
  */
 enum appose_status appose_task_listen(struct appose_task *task,

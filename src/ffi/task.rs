@@ -75,8 +75,9 @@ pub(crate) fn response_to_c(r: ResponseType) -> appose_response_type {
 }
 
 /// Adds a listener. Only while the task is INITIAL. On success the library
-/// owns `userdata` and calls `userdata_free` (if not NULL) exactly once, on
-/// any thread, after the last event or when the task is freed unstarted; on
+/// owns `userdata` and calls `userdata_free` (if not NULL) exactly once:
+/// on the service's dispatcher thread after the task's last event, or on
+/// the calling thread of `appose_task_free` when the task never started; on
 /// failure it never does.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_listen(
@@ -96,9 +97,10 @@ pub unsafe extern "C" fn appose_task_listen(
         };
         let data = UserData::new(userdata, userdata_free);
         let armed = data.armed();
+        let id = task.id().to_owned();
         let result = task.try_listen(Box::new(move |ev: &TaskEvent| {
             let mut keep = super::queue::Keep::default();
-            let c = super::queue::task_event(ev, None, 0, &mut keep);
+            let c = super::queue::task_event(ev, Some(&id), 0, &mut keep);
             // SAFETY: the C contract of appose_task_listener.
             unsafe { listener(data.ptr(), &c) };
         }));
