@@ -100,14 +100,18 @@ impl Environment {
     /// A Python worker service (not started), with the peers' argv.
     pub fn python(&self) -> Result<Service> {
         let args: Vec<String> = PYTHON_WORKER_ARGS.iter().map(|s| s.to_string()).collect();
-        self.service(PYTHON_CANDIDATES, &args)
+        let service = self.service(PYTHON_CANDIDATES, &args)?;
+        service.set_syntax(Some(crate::syntax::Syntax::Python));
+        Ok(service)
     }
 
     /// A Groovy worker service (not started): `java -cp <classpath> <jvm
     /// args> org.apposed.appose.GroovyWorker`. The class path must hold the
     /// appose jar, its dependencies and Groovy.
     pub fn groovy(&self, classpath: &[String], jvm_args: &[String]) -> Result<Service> {
-        self.java("org.apposed.appose.GroovyWorker", classpath, jvm_args)
+        let service = self.java("org.apposed.appose.GroovyWorker", classpath, jvm_args)?;
+        service.set_syntax(Some(crate::syntax::Syntax::Groovy));
+        Ok(service)
     }
 
     /// A service running a Java main class with `java` from this environment.

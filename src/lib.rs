@@ -13,9 +13,11 @@ pub mod protocol;
 pub mod queue;
 pub mod service;
 pub mod shm;
+pub mod syntax;
 pub mod task;
 pub mod threads;
 pub mod value;
+pub mod worker_object;
 
 pub mod faults;
 mod ffi;
@@ -29,8 +31,10 @@ pub use protocol::ResponseType;
 pub use queue::{Event, EventKind, EventQueue};
 pub use service::{DebugListener, Service, ServiceConfig};
 pub use shm::SharedMemory;
+pub use syntax::Syntax;
 pub use task::{Listener, Task, TaskEvent, TaskStatus};
 pub use value::{Map, Number, Value};
+pub use worker_object::WorkerObject;
 
 /// Locks a mutex, ignoring poisoning: a panicking user callback must not
 /// wedge the service (callbacks run under `catch_unwind`, state stays valid).

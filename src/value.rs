@@ -23,6 +23,7 @@ use indexmap::IndexMap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ndarray::{DType, NDArray, Order};
 use crate::shm::SharedMemory;
+use crate::worker_object::WorkerObject;
 
 /// Deepest nesting the parser accepts. Every walk over a value (parse, write,
 /// clone, compare, drop, decode) keeps its own stack on the heap, so depth
@@ -58,7 +59,7 @@ pub enum Value {
     NDArray(NDArray),
     /// A worker-side object exported under a variable name
     /// (`{"appose_type":"worker_object","var_name":..}`).
-    WorkerObject(String),
+    WorkerObject(WorkerObject),
 }
 
 /// A number, kept as the text that denotes it (JSON grammar, or `NaN`,
@@ -344,6 +345,15 @@ impl Value {
             _ => {}
         });
     }
+
+    /// Calls `f` with every worker object in the value, at any depth.
+    pub fn for_each_worker_object(&self, f: &mut impl FnMut(&WorkerObject)) {
+        walk(self, &mut |step| {
+            if let Step::Leaf(Value::WorkerObject(w)) = step {
+                f(w)
+            }
+        });
+    }
 }
 
 // Walking a value.
@@ -463,9 +473,9 @@ fn write_leaf(v: &Value, out: &mut String) {
             write_shm(a.shm(), out);
             out.push('}');
         }
-        Value::WorkerObject(name) => {
+        Value::WorkerObject(w) => {
             out.push_str("{\"appose_type\":\"worker_object\",\"var_name\":");
-            write_json_string(name, out);
+            write_json_string(w.name(), out);
             out.push('}');
         }
         Value::Array(_) | Value::Object(_) => unreachable!("walks open containers"),
@@ -490,7 +500,7 @@ fn debug_step(step: Step<'_>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Resu
             Value::String(s) => write!(f, "String({s:?})"),
             Value::Shm(s) => write!(f, "Shm({s:?})"),
             Value::NDArray(a) => write!(f, "NDArray({a:?})"),
-            Value::WorkerObject(name) => write!(f, "WorkerObject({name:?})"),
+            Value::WorkerObject(w) => write!(f, "WorkerObject({:?})", w.name()),
             Value::Array(_) | Value::Object(_) => unreachable!("walks open containers"),
         },
         Step::Open(Kind::Array) => f.write_str("Array(["),
@@ -633,7 +643,7 @@ fn clone_leaf(v: &Value) -> Value {
         Value::String(s) => Value::String(s.clone()),
         Value::Shm(s) => Value::Shm(s.clone()),
         Value::NDArray(a) => Value::NDArray(a.clone()),
-        Value::WorkerObject(name) => Value::WorkerObject(name.clone()),
+        Value::WorkerObject(w) => Value::WorkerObject(w.clone()),
         Value::Array(_) | Value::Object(_) => unreachable!("walks open containers"),
     }
 }
@@ -676,7 +686,7 @@ fn all_equal<'a>(mut pairs: Vec<(&'a Value, &'a Value)>) -> bool {
             (Value::String(a), Value::String(b)) => a == b,
             (Value::Shm(a), Value::Shm(b)) => a == b,
             (Value::NDArray(a), Value::NDArray(b)) => a == b,
-            (Value::WorkerObject(a), Value::WorkerObject(b)) => a == b,
+            (Value::WorkerObject(a), Value::WorkerObject(b)) => a.name() == b.name(),
             _ => false,
         };
         if !same {
@@ -841,7 +851,7 @@ fn decode_tagged(tag: &str, m: &Map, owner: BlockOwner) -> Result<Option<Value>>
                     "worker_object var_name must be a string",
                 )
             })?;
-            Ok(Some(Value::WorkerObject(name.to_owned())))
+            Ok(Some(Value::WorkerObject(WorkerObject::unbound(name))))
         }
         _ => Ok(None),
     }
@@ -1397,7 +1407,10 @@ mod tests {
             let mut errors = Vec::new();
             let v = decode(v, BlockOwner::Others, &mut errors);
             assert!(errors.is_empty(), "{errors:?}");
-            assert_eq!(innermost(&v), &Value::WorkerObject("w".into()));
+            assert_eq!(
+                innermost(&v),
+                &Value::WorkerObject(WorkerObject::unbound("w"))
+            );
         });
     }
 
@@ -1414,7 +1427,10 @@ mod tests {
             v.to_json(),
             r#"[{"appose_type":"shm","name":"a"},{"x":{"appose_type":"ndarray"}},{"appose_type":"worker_object","var_name":"w"}]"#
         );
-        assert_eq!(v.as_array().unwrap()[2], Value::WorkerObject("w".into()));
+        assert_eq!(
+            v.as_array().unwrap()[2],
+            Value::WorkerObject(WorkerObject::unbound("w"))
+        );
     }
 
     #[test]

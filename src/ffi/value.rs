@@ -248,7 +248,7 @@ pub unsafe extern "C" fn appose_map_get_worker_object(
 ) -> appose_status {
     guard(error_out, || {
         let name = with_value(map, key, |v, key| match v {
-            Value::WorkerObject(name) => Ok(name.clone()),
+            Value::WorkerObject(w) => Ok(w.name().to_owned()),
             other => Err(not_a("a worker object", key, other)),
         })?;
         check_out(var_name_out, "var_name_out")?;

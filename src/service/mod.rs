@@ -35,6 +35,7 @@ use crate::lines::LineReader;
 use crate::lock;
 use crate::protocol::Response;
 use crate::queue::EventQueue;
+use crate::syntax::Syntax;
 use crate::task::{in_dispatcher, Task, TaskHost, TaskInner};
 use crate::value::Map;
 
@@ -137,6 +138,12 @@ pub(crate) struct ServiceInner {
     task_prefix: String,
     /// Queues every new task of this service sends its events to.
     queues: Mutex<Vec<crate::queue::Sink>>,
+    /// The language of the worker's scripts, when known.
+    syntax: Mutex<Option<Syntax>>,
+    /// Worker objects waiting to be deleted in the worker.
+    releases: Mutex<crate::worker_object::Releases>,
+    /// The user-side owner, to tie worker objects the worker sends to it.
+    owner: OnceLock<std::sync::Weak<Owner>>,
 }
 
 /// The user-side owner of a service: when the last [`Service`] or [`Task`]
@@ -148,6 +155,15 @@ pub(crate) struct Owner {
 impl Drop for Owner {
     fn drop(&mut self) {
         self.inner.abandon();
+    }
+}
+
+/// A [`Service`] reference that does not keep it alive.
+pub(crate) struct WeakService(std::sync::Weak<Owner>);
+
+impl WeakService {
+    pub(crate) fn upgrade(&self) -> Option<Service> {
+        self.0.upgrade().map(|owner| Service { owner })
     }
 }
 
@@ -203,10 +219,13 @@ impl Service {
             internal_failure: Mutex::new(None),
             task_prefix: random[..16].to_owned(),
             queues: Mutex::new(Vec::new()),
+            syntax: Mutex::new(None),
+            releases: Mutex::default(),
+            owner: OnceLock::new(),
         });
-        Service {
-            owner: Arc::new(Owner { inner }),
-        }
+        let owner = Arc::new(Owner { inner });
+        let _ = owner.inner.owner.set(Arc::downgrade(&owner));
+        Service { owner }
     }
 
     /// The command line the worker runs (or will run).
@@ -289,6 +308,31 @@ impl Service {
             task.listen_sink(sink.clone())?;
         }
         Ok(task)
+    }
+
+    /// The language of the worker's scripts (set by `Environment::python`
+    /// and `groovy`; `None` for a custom worker until named).
+    pub fn syntax(&self) -> Option<Syntax> {
+        *lock(&self.owner.inner.syntax)
+    }
+
+    /// Names the language of the worker's scripts, for [`Service::get_var`],
+    /// [`Service::call`] and worker objects.
+    pub fn set_syntax(&self, syntax: Option<Syntax>) {
+        *lock(&self.owner.inner.syntax) = syntax;
+    }
+
+    /// A reference that does not keep the service alive.
+    pub(crate) fn downgrade(&self) -> WeakService {
+        WeakService(Arc::downgrade(&self.owner))
+    }
+
+    pub(crate) fn same_as(&self, other: &Service) -> bool {
+        Arc::ptr_eq(&self.owner.inner, &other.owner.inner)
+    }
+
+    pub(crate) fn releases(&self) -> &Mutex<crate::worker_object::Releases> {
+        &self.owner.inner.releases
     }
 
     /// Sends the events of every task this service makes from now on into
@@ -442,6 +486,12 @@ impl Service {
 }
 
 impl ServiceInner {
+    /// A user-side handle to this service, while one exists.
+    pub(crate) fn user_handle(&self) -> Option<Service> {
+        let owner = self.owner.get()?.upgrade()?;
+        Some(Service { owner })
+    }
+
     fn setup_before_start(&self, what: &str) -> Result<std::sync::MutexGuard<'_, Setup>> {
         let setup = lock(&self.setup);
         if setup.started {

@@ -378,6 +378,24 @@ impl ServiceInner {
         for e in errors {
             self.debug_service(|| format!("task {}: cannot decode a value: {e}", r.task));
         }
+        // Worker objects it names belong to this service (and are deleted
+        // in the worker when their last handle goes).
+        let bind = |v: &Value| {
+            let mut service = None;
+            v.for_each_worker_object(&mut |w| {
+                if let Some(s) = service.get_or_insert_with(|| self.user_handle()) {
+                    w.bind(s);
+                }
+            });
+        };
+        if let Some(outputs) = &r.outputs {
+            for (_, v) in outputs.iter() {
+                bind(v);
+            }
+        }
+        if let Some(info) = &r.info {
+            bind(info);
+        }
         r
     }
 
