@@ -247,6 +247,30 @@ typedef enum appose_response_type {
 } appose_response_type;
 
 /**
+ * The kind of a value. Numbers are part of the ABI.
+ */
+typedef enum appose_value_kind {
+  APPOSE_VALUE_NULL = 0,
+  APPOSE_VALUE_BOOL = 1,
+  APPOSE_VALUE_NUMBER = 2,
+  APPOSE_VALUE_STRING = 3,
+  APPOSE_VALUE_ARRAY = 4,
+  APPOSE_VALUE_OBJECT = 5,
+  /**
+   * A shared memory block (`appose_value_shm`).
+   */
+  APPOSE_VALUE_SHM = 6,
+  /**
+   * An n-dimensional array (`appose_value_ndarray`).
+   */
+  APPOSE_VALUE_NDARRAY = 7,
+  /**
+   * An object that stays in the worker (`appose_value_worker_object`).
+   */
+  APPOSE_VALUE_WORKER_OBJECT = 8,
+} appose_value_kind;
+
+/**
  * Element types both peers know. `Bool` is one byte (Java has it; Python's
  * NDArray cannot allocate it but reads it), `Float16` is Python's.
  */
@@ -302,6 +326,18 @@ typedef struct appose_shm appose_shm;
  * A task handle (see `appose_task_*`).
  */
 typedef struct appose_task appose_task;
+
+/**
+ * A value at any depth of a result, an output or an event's info (see
+ * `appose_value_*`): a read-only view, cheap to make (it shares the
+ * whole value and remembers its path). Free with `appose_value_free`.
+ */
+typedef struct appose_value appose_value;
+
+/**
+ * An object that lives in a worker (see `appose_worker_object_*`).
+ */
+typedef struct appose_worker_object appose_worker_object;
 
 /**
  * Receives build progress: a title ("Downloading uv", "Solving", ...), the
@@ -1266,6 +1302,14 @@ enum appose_status appose_task_result_json(struct appose_task *task,
                                            struct appose_error **error_out);
 
 /**
+ * `outputs["result"]` as a value handle (typed at any depth; null when
+ * absent). Free with `appose_value_free`.
+ */
+enum appose_status appose_task_result(struct appose_task *task,
+                                      struct appose_value **value_out,
+                                      struct appose_error **error_out);
+
+/**
  * The error text of a FAILED or CRASHED task; NULL is written when there is
  * none. Free with `appose_string_free`.
  */
@@ -1413,6 +1457,325 @@ enum appose_status appose_map_to_json(const struct appose_map *map,
  * them).
  */
 enum appose_status appose_map_free(struct appose_map *map);
+
+/**
+ * A value from JSON text (any JSON value; `appose_type` objects decoded,
+ * their blocks must exist), e.g. an argument for `appose_service_call`.
+ */
+enum appose_status appose_value_from_json(const char *json,
+                                          struct appose_value **value_out,
+                                          struct appose_error **error_out);
+
+/**
+ * A value holding an array (sharing its block).
+ */
+enum appose_status appose_value_from_ndarray(const struct appose_ndarray *ndarray,
+                                             struct appose_value **value_out,
+                                             struct appose_error **error_out);
+
+/**
+ * The value's kind (an appose_value_kind).
+ */
+enum appose_status appose_value_get_kind(const struct appose_value *value,
+                                         int32_t *kind_out,
+                                         struct appose_error **error_out);
+
+/**
+ * A bool value as 0 or 1.
+ */
+enum appose_status appose_value_bool(const struct appose_value *value,
+                                     int32_t *bool_out,
+                                     struct appose_error **error_out);
+
+/**
+ * A number that is an integer fitting in 64 bits (`APPOSE_STATUS_INVALID_ARGUMENT`
+ * otherwise: read wider integers with `appose_value_number_text`).
+ */
+enum appose_status appose_value_i64(const struct appose_value *value,
+                                    int64_t *i64_out,
+                                    struct appose_error **error_out);
+
+/**
+ * A number as a double (NaN and the infinities included; wide integers
+ * rounded).
+ */
+enum appose_status appose_value_f64(const struct appose_value *value,
+                                    double *f64_out,
+                                    struct appose_error **error_out);
+
+/**
+ * A number's exact text as the worker wrote it (`12345678901234567890123`,
+ * `NaN`, ...). Free with `appose_string_free`.
+ */
+enum appose_status appose_value_number_text(const struct appose_value *value,
+                                            char **text_out,
+                                            struct appose_error **error_out);
+
+/**
+ * A string value. Free with `appose_string_free`.
+ */
+enum appose_status appose_value_string(const struct appose_value *value,
+                                       char **text_out,
+                                       struct appose_error **error_out);
+
+/**
+ * The number of items of an array or members of an object.
+ */
+enum appose_status appose_value_len(const struct appose_value *value,
+                                    size_t *len_out,
+                                    struct appose_error **error_out);
+
+/**
+ * Item `index` of an array, or the value of member `index` of an object
+ * (insertion order), as a new handle.
+ */
+enum appose_status appose_value_at(const struct appose_value *value,
+                                   size_t index,
+                                   struct appose_value **item_out,
+                                   struct appose_error **error_out);
+
+/**
+ * The key of member `index` of an object (insertion order). Free with
+ * `appose_string_free`.
+ */
+enum appose_status appose_value_key(const struct appose_value *value,
+                                    size_t index,
+                                    char **key_out,
+                                    struct appose_error **error_out);
+
+/**
+ * Member `key` of an object, as a new handle; `APPOSE_STATUS_NOT_FOUND`
+ * when absent.
+ */
+enum appose_status appose_value_get(const struct appose_value *value,
+                                    const char *key,
+                                    struct appose_value **member_out,
+                                    struct appose_error **error_out);
+
+/**
+ * An array value as a new array handle (sharing its block).
+ */
+enum appose_status appose_value_ndarray(const struct appose_value *value,
+                                        struct appose_ndarray **ndarray_out,
+                                        struct appose_error **error_out);
+
+/**
+ * A block value (or an array's block) as a new block handle.
+ */
+enum appose_status appose_value_shm(const struct appose_value *value,
+                                    struct appose_shm **shm_out,
+                                    struct appose_error **error_out);
+
+/**
+ * The value as JSON text (arrays, blocks and worker objects in their
+ * `appose_type` form). Free with `appose_string_free`.
+ */
+enum appose_status appose_value_to_json(const struct appose_value *value,
+                                        char **json_out,
+                                        struct appose_error **error_out);
+
+/**
+ * Frees a value handle (the whole value goes with its last handle).
+ */
+enum appose_status appose_value_free(struct appose_value *value);
+
+/**
+ * The value of `key` as a value handle (typed at any depth).
+ * `APPOSE_STATUS_NOT_FOUND` if absent.
+ */
+enum appose_status appose_map_get_value(const struct appose_map *map,
+                                        const char *key,
+                                        struct appose_value **value_out,
+                                        struct appose_error **error_out);
+
+/**
+ * Names the language of the worker's scripts: "python", "groovy", or NULL
+ * for none. Services made by `appose_env_python` and `appose_env_groovy`
+ * know theirs; a custom worker must be named before variables, calls and
+ * worker objects work on it.
+ */
+enum appose_status appose_service_set_syntax(struct appose_service *service,
+                                             const char *syntax,
+                                             struct appose_error **error_out);
+
+/**
+ * The value of the worker's exported variable `name` (a task on `queue`,
+ * NULL for any). Blocks until it completes; `APPOSE_STATUS_TASK_FAILED`
+ * with the worker's traceback when the name is unknown.
+ */
+enum appose_status appose_service_get_var(struct appose_service *service,
+                                          const char *name,
+                                          const char *queue,
+                                          struct appose_value **value_out,
+                                          struct appose_error **error_out);
+
+/**
+ * `appose_service_get_var` as an unstarted task (its result is the value).
+ */
+enum appose_status appose_service_get_var_task(struct appose_service *service,
+                                               const char *name,
+                                               const char *queue,
+                                               struct appose_task **task_out,
+                                               struct appose_error **error_out);
+
+/**
+ * Sets the worker's variable `name` to `value` and exports it for later
+ * tasks. Blocks until done.
+ */
+enum appose_status appose_service_put_var(struct appose_service *service,
+                                          const char *name,
+                                          const struct appose_value *value,
+                                          const char *queue,
+                                          struct appose_error **error_out);
+
+/**
+ * `appose_service_put_var` as an unstarted task.
+ */
+enum appose_status appose_service_put_var_task(struct appose_service *service,
+                                               const char *name,
+                                               const struct appose_value *value,
+                                               const char *queue,
+                                               struct appose_task **task_out,
+                                               struct appose_error **error_out);
+
+/**
+ * Calls `function` in the worker (a builtin or a name an earlier task or
+ * the init script exported; dotted names allowed) with `nargs` arguments;
+ * its result. A worker object of this service as an argument is passed as
+ * the object itself. Blocks until done.
+ */
+enum appose_status appose_service_call(struct appose_service *service,
+                                       const char *function,
+                                       const struct appose_value *const *args,
+                                       size_t nargs,
+                                       const char *queue,
+                                       struct appose_value **value_out,
+                                       struct appose_error **error_out);
+
+/**
+ * `appose_service_call` as an unstarted task (its result is the value).
+ */
+enum appose_status appose_service_call_task(struct appose_service *service,
+                                            const char *function,
+                                            const struct appose_value *const *args,
+                                            size_t nargs,
+                                            const char *queue,
+                                            struct appose_task **task_out,
+                                            struct appose_error **error_out);
+
+/**
+ * A worker object for the variable `var` that the caller's scripts
+ * exported (`task.export(var=...)`), its tasks running on `queue`. The
+ * variable is the caller's: freeing the handle never deletes it.
+ */
+enum appose_status appose_service_proxy(struct appose_service *service,
+                                        const char *var,
+                                        const char *queue,
+                                        struct appose_worker_object **object_out,
+                                        struct appose_error **error_out);
+
+/**
+ * A worker object value as a new worker object handle. Objects the worker
+ * sent are deleted in the worker when their last handle (this one, the
+ * values and outputs holding them) goes.
+ */
+enum appose_status appose_value_worker_object(const struct appose_value *value,
+                                              struct appose_worker_object **object_out,
+                                              struct appose_error **error_out);
+
+/**
+ * A value holding a worker object (to pass it as an argument).
+ */
+enum appose_status appose_value_from_worker_object(const struct appose_worker_object *object,
+                                                   struct appose_value **value_out,
+                                                   struct appose_error **error_out);
+
+/**
+ * The variable the worker keeps the object under. Free with
+ * `appose_string_free`.
+ */
+enum appose_status appose_worker_object_name(const struct appose_worker_object *object,
+                                             char **name_out,
+                                             struct appose_error **error_out);
+
+/**
+ * The object's attribute `name` (a value, or a worker object such as a
+ * bound method). Blocks until done.
+ */
+enum appose_status appose_worker_object_attr(const struct appose_worker_object *object,
+                                             const char *name,
+                                             struct appose_value **value_out,
+                                             struct appose_error **error_out);
+
+/**
+ * `appose_worker_object_attr` as an unstarted task.
+ */
+enum appose_status appose_worker_object_attr_task(const struct appose_worker_object *object,
+                                                  const char *name,
+                                                  struct appose_task **task_out,
+                                                  struct appose_error **error_out);
+
+/**
+ * Calls the object's method `method` with `nargs` arguments; its result.
+ * Blocks until done.
+ */
+enum appose_status appose_worker_object_invoke(const struct appose_worker_object *object,
+                                               const char *method,
+                                               const struct appose_value *const *args,
+                                               size_t nargs,
+                                               struct appose_value **value_out,
+                                               struct appose_error **error_out);
+
+/**
+ * `appose_worker_object_invoke` as an unstarted task.
+ */
+enum appose_status appose_worker_object_invoke_task(const struct appose_worker_object *object,
+                                                    const char *method,
+                                                    const struct appose_value *const *args,
+                                                    size_t nargs,
+                                                    struct appose_task **task_out,
+                                                    struct appose_error **error_out);
+
+/**
+ * Calls the object itself (a function, a bound method, any callable) with
+ * `nargs` arguments; its result. Blocks until done.
+ */
+enum appose_status appose_worker_object_call(const struct appose_worker_object *object,
+                                             const struct appose_value *const *args,
+                                             size_t nargs,
+                                             struct appose_value **value_out,
+                                             struct appose_error **error_out);
+
+/**
+ * `appose_worker_object_call` as an unstarted task.
+ */
+enum appose_status appose_worker_object_call_task(const struct appose_worker_object *object,
+                                                  const struct appose_value *const *args,
+                                                  size_t nargs,
+                                                  struct appose_task **task_out,
+                                                  struct appose_error **error_out);
+
+/**
+ * The object's attribute names as a JSON array of strings (free with
+ * `appose_string_free`). Blocks until done.
+ */
+enum appose_status appose_worker_object_dir(const struct appose_worker_object *object,
+                                            char **json_out,
+                                            struct appose_error **error_out);
+
+/**
+ * `appose_worker_object_dir` as an unstarted task (its result is the list).
+ */
+enum appose_status appose_worker_object_dir_task(const struct appose_worker_object *object,
+                                                 struct appose_task **task_out,
+                                                 struct appose_error **error_out);
+
+/**
+ * Frees a worker object handle. With the last handle to an object the
+ * worker sent, its export is deleted in the worker (batched; skipped when
+ * the service is closed or its worker gone).
+ */
+enum appose_status appose_worker_object_free(struct appose_worker_object *object);
 
 #ifdef __cplusplus
 }  // extern "C"

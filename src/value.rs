@@ -171,6 +171,16 @@ impl Map {
         self.0.is_empty()
     }
 
+    /// Entry `i` in insertion order.
+    pub fn get_index(&self, i: usize) -> Option<(&str, &Value)> {
+        self.0.get_index(i).map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The position of `key` in insertion order.
+    pub fn index_of(&self, key: &str) -> Option<usize> {
+        self.0.get_index_of(key)
+    }
+
     /// The entries in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v))

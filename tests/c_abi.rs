@@ -105,6 +105,12 @@ fn c_abi_test_program_passes() {
 }
 
 #[test]
+fn c_worker_object_test_program_passes() {
+    let exe = compile("tests/c/worker_object_test.c", &library_dir());
+    run_program(&exe, "all checks passed");
+}
+
+#[test]
 fn c_ndarray_test_program_passes_and_leaves_no_block() {
     let lib_dir = library_dir();
     let exe = compile("tests/c/ndarray_test.c", &lib_dir);

@@ -12,6 +12,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use super::appose_status::APPOSE_STATUS_INVALID_HANDLE;
 use super::queue::{appose_event_batch, appose_queue};
+use super::value::appose_value;
+use super::worker_object::appose_worker_object;
 use super::{appose_error, FfiError, FfiResult};
 use crate::lock;
 use crate::{Builder, Environment, Map, NDArray, Service, SharedMemory, Task};
@@ -52,6 +54,8 @@ pub struct appose_builder {
 }
 
 pub(crate) enum Object {
+    Value(super::value::ValueRef),
+    WorkerObject(crate::WorkerObject),
     Queue(crate::queue::EventQueue),
     Batch(Arc<super::queue::Batch>),
     Error(Arc<super::error::ErrorObject>),
@@ -112,6 +116,13 @@ handle_kind!(
     Batch,
     Arc<super::queue::Batch>,
     "appose_event_batch"
+);
+handle_kind!(appose_value, Value, super::value::ValueRef, "appose_value");
+handle_kind!(
+    appose_worker_object,
+    WorkerObject,
+    crate::WorkerObject,
+    "appose_worker_object"
 );
 handle_kind!(appose_env, Env, Arc<Environment>, "appose_env");
 handle_kind!(appose_service, Service, Service, "appose_service");

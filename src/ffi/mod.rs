@@ -34,6 +34,7 @@ pub mod shm;
 pub mod task;
 pub mod threads;
 pub mod value;
+pub mod worker_object;
 
 /// Status of a fallible call. The numbers are part of the ABI and are never
 /// reused or renumbered.

@@ -234,6 +234,24 @@ pub unsafe extern "C" fn appose_task_result_json(
     })
 }
 
+/// `outputs["result"]` as a value handle (typed at any depth; null when
+/// absent). Free with `appose_value_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_task_result(
+    task: *mut appose_task,
+    value_out: *mut *mut super::value::appose_value,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let task = handle::get(task)?;
+        check_out(value_out, "value_out")?;
+        *value_out = handle::insert::<super::value::appose_value>(super::value::ValueRef::new(
+            task.result().unwrap_or_default(),
+        ));
+        Ok(())
+    })
+}
+
 /// The error text of a FAILED or CRASHED task; NULL is written when there is
 /// none. Free with `appose_string_free`.
 #[no_mangle]

@@ -362,3 +362,406 @@ mod tests {
             .unwrap();
     }
 }
+
+// The value tree: read-only access to any value at any depth.
+
+/// A value at any depth of a result, an output or an event's info (see
+/// `appose_value_*`): a read-only view, cheap to make (it shares the
+/// whole value and remembers its path). Free with `appose_value_free`.
+pub struct appose_value {
+    _opaque: [u8; 0],
+}
+
+/// The kind of a value. Numbers are part of the ABI.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum appose_value_kind {
+    APPOSE_VALUE_NULL = 0,
+    APPOSE_VALUE_BOOL = 1,
+    APPOSE_VALUE_NUMBER = 2,
+    APPOSE_VALUE_STRING = 3,
+    APPOSE_VALUE_ARRAY = 4,
+    APPOSE_VALUE_OBJECT = 5,
+    /// A shared memory block (`appose_value_shm`).
+    APPOSE_VALUE_SHM = 6,
+    /// An n-dimensional array (`appose_value_ndarray`).
+    APPOSE_VALUE_NDARRAY = 7,
+    /// An object that stays in the worker (`appose_value_worker_object`).
+    APPOSE_VALUE_WORKER_OBJECT = 8,
+}
+
+/// A shared value and the path to one place in it.
+#[derive(Clone)]
+pub(crate) struct ValueRef {
+    root: Arc<Value>,
+    /// Item or member positions, outermost first.
+    path: Vec<usize>,
+}
+
+impl ValueRef {
+    pub(crate) fn new(v: Value) -> Self {
+        ValueRef {
+            root: Arc::new(v),
+            path: Vec::new(),
+        }
+    }
+
+    pub(crate) fn value(&self) -> &Value {
+        self.get()
+    }
+
+    fn get(&self) -> &Value {
+        // Paths are only made to places that exist (values never change).
+        static NULL: Value = Value::Null;
+        let mut v: &Value = &self.root;
+        for &i in &self.path {
+            v = match v {
+                Value::Array(items) => &items[i],
+                Value::Object(m) => m.get_index(i).map_or(&NULL, |(_, v)| v),
+                _ => &NULL,
+            };
+        }
+        v
+    }
+
+    fn child(&self, i: usize) -> Self {
+        let mut path = self.path.clone();
+        path.push(i);
+        ValueRef {
+            root: self.root.clone(),
+            path,
+        }
+    }
+}
+
+fn kind_of(v: &Value) -> appose_value_kind {
+    use appose_value_kind::*;
+    match v {
+        Value::Null => APPOSE_VALUE_NULL,
+        Value::Bool(_) => APPOSE_VALUE_BOOL,
+        Value::Number(_) => APPOSE_VALUE_NUMBER,
+        Value::String(_) => APPOSE_VALUE_STRING,
+        Value::Array(_) => APPOSE_VALUE_ARRAY,
+        Value::Object(_) => APPOSE_VALUE_OBJECT,
+        Value::Shm(_) => APPOSE_VALUE_SHM,
+        Value::NDArray(_) => APPOSE_VALUE_NDARRAY,
+        Value::WorkerObject(_) => APPOSE_VALUE_WORKER_OBJECT,
+    }
+}
+
+fn wrong_kind(v: &Value, wanted: &str) -> FfiError {
+    FfiError::new(
+        appose_status::APPOSE_STATUS_INVALID_ARGUMENT,
+        format!("the value is {}, not {wanted}", kind_name(v)),
+    )
+}
+
+fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a bool",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+        Value::Shm(_) => "a shared memory block",
+        Value::NDArray(_) => "an ndarray",
+        Value::WorkerObject(_) => "a worker object",
+    }
+}
+
+/// Runs `f` on the value behind a handle and writes what it gives to `out`.
+unsafe fn read_value<T>(
+    value: *const appose_value,
+    out: *mut T,
+    name: &str,
+    f: impl FnOnce(&Value, &ValueRef) -> FfiResult<T>,
+) -> FfiResult {
+    let r = handle::get(value)?;
+    check_out(out, name)?;
+    *out = f(r.get(), &r)?;
+    Ok(())
+}
+
+/// A value from JSON text (any JSON value; `appose_type` objects decoded,
+/// their blocks must exist), e.g. an argument for `appose_service_call`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_from_json(
+    json: *const c_char,
+    value_out: *mut *mut appose_value,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let text = arg_str(json, "json")?;
+        check_out(value_out, "value_out")?;
+        *value_out = handle::insert::<appose_value>(ValueRef::new(parse_json_arg(text, "json")?));
+        Ok(())
+    })
+}
+
+/// A value holding an array (sharing its block).
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_from_ndarray(
+    ndarray: *const appose_ndarray,
+    value_out: *mut *mut appose_value,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let a = handle::get(ndarray)?;
+        check_out(value_out, "value_out")?;
+        *value_out = handle::insert::<appose_value>(ValueRef::new(Value::NDArray(a)));
+        Ok(())
+    })
+}
+
+/// The value's kind (an appose_value_kind).
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_get_kind(
+    value: *const appose_value,
+    kind_out: *mut i32,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        read_value(value, kind_out, "kind_out", |v, _| Ok(kind_of(v) as i32))
+    })
+}
+
+/// A bool value as 0 or 1.
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_bool(
+    value: *const appose_value,
+    bool_out: *mut i32,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        read_value(value, bool_out, "bool_out", |v, _| match v {
+            Value::Bool(b) => Ok(i32::from(*b)),
+            other => Err(wrong_kind(other, "a bool")),
+        })
+    })
+}
+
+/// A number that is an integer fitting in 64 bits (`APPOSE_STATUS_INVALID_ARGUMENT`
+/// otherwise: read wider integers with `appose_value_number_text`).
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_i64(
+    value: *const appose_value,
+    i64_out: *mut i64,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        read_value(value, i64_out, "i64_out", |v, _| match v {
+            Value::Number(n) => n.as_i64().ok_or_else(|| {
+                FfiError::new(
+                    appose_status::APPOSE_STATUS_INVALID_ARGUMENT,
+                    format!("{} is not an integer that fits in 64 bits", n.as_str()),
+                )
+            }),
+            other => Err(wrong_kind(other, "a number")),
+        })
+    })
+}
+
+/// A number as a double (NaN and the infinities included; wide integers
+/// rounded).
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_f64(
+    value: *const appose_value,
+    f64_out: *mut f64,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        read_value(value, f64_out, "f64_out", |v, _| match v {
+            Value::Number(n) => Ok(n.as_f64()),
+            other => Err(wrong_kind(other, "a number")),
+        })
+    })
+}
+
+/// A number's exact text as the worker wrote it (`12345678901234567890123`,
+/// `NaN`, ...). Free with `appose_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_number_text(
+    value: *const appose_value,
+    text_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        read_value(value, text_out, "text_out", |v, _| match v {
+            Value::Number(n) => Ok(string_out(n.as_str())),
+            other => Err(wrong_kind(other, "a number")),
+        })
+    })
+}
+
+/// A string value. Free with `appose_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_string(
+    value: *const appose_value,
+    text_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        read_value(value, text_out, "text_out", |v, _| match v {
+            Value::String(s) => Ok(string_out(s)),
+            other => Err(wrong_kind(other, "a string")),
+        })
+    })
+}
+
+/// The number of items of an array or members of an object.
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_len(
+    value: *const appose_value,
+    len_out: *mut usize,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        read_value(value, len_out, "len_out", |v, _| match v {
+            Value::Array(items) => Ok(items.len()),
+            Value::Object(m) => Ok(m.len()),
+            other => Err(wrong_kind(other, "an array or an object")),
+        })
+    })
+}
+
+fn out_of_range(index: usize, len: usize) -> FfiError {
+    FfiError::new(
+        appose_status::APPOSE_STATUS_INVALID_ARGUMENT,
+        format!("index {index} is out of range (length {len})"),
+    )
+}
+
+/// Item `index` of an array, or the value of member `index` of an object
+/// (insertion order), as a new handle.
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_at(
+    value: *const appose_value,
+    index: usize,
+    item_out: *mut *mut appose_value,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        read_value(value, item_out, "item_out", |v, r| {
+            let len = match v {
+                Value::Array(items) => items.len(),
+                Value::Object(m) => m.len(),
+                other => return Err(wrong_kind(other, "an array or an object")),
+            };
+            if index >= len {
+                return Err(out_of_range(index, len));
+            }
+            Ok(handle::insert::<appose_value>(r.child(index)))
+        })
+    })
+}
+
+/// The key of member `index` of an object (insertion order). Free with
+/// `appose_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_key(
+    value: *const appose_value,
+    index: usize,
+    key_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        read_value(value, key_out, "key_out", |v, _| match v {
+            Value::Object(m) => m
+                .get_index(index)
+                .map(|(k, _)| string_out(k))
+                .ok_or_else(|| out_of_range(index, m.len())),
+            other => Err(wrong_kind(other, "an object")),
+        })
+    })
+}
+
+/// Member `key` of an object, as a new handle; `APPOSE_STATUS_NOT_FOUND`
+/// when absent.
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_get(
+    value: *const appose_value,
+    key: *const c_char,
+    member_out: *mut *mut appose_value,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let key = arg_str(key, "key")?;
+        read_value(value, member_out, "member_out", |v, r| match v {
+            Value::Object(m) => m
+                .index_of(key)
+                .map(|i| handle::insert::<appose_value>(r.child(i)))
+                .ok_or_else(|| missing(key)),
+            other => Err(wrong_kind(other, "an object")),
+        })
+    })
+}
+
+/// An array value as a new array handle (sharing its block).
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_ndarray(
+    value: *const appose_value,
+    ndarray_out: *mut *mut appose_ndarray,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        read_value(value, ndarray_out, "ndarray_out", |v, _| match v {
+            Value::NDArray(a) => Ok(handle::insert::<appose_ndarray>(a.clone())),
+            other => Err(wrong_kind(other, "an ndarray")),
+        })
+    })
+}
+
+/// A block value (or an array's block) as a new block handle.
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_shm(
+    value: *const appose_value,
+    shm_out: *mut *mut appose_shm,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        read_value(value, shm_out, "shm_out", |v, _| match v {
+            Value::Shm(s) => Ok(handle::insert::<appose_shm>(s.clone())),
+            Value::NDArray(a) => Ok(handle::insert::<appose_shm>(a.shm().clone())),
+            other => Err(wrong_kind(other, "a shared memory block")),
+        })
+    })
+}
+
+/// The value as JSON text (arrays, blocks and worker objects in their
+/// `appose_type` form). Free with `appose_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_value_to_json(
+    value: *const appose_value,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        read_value(value, json_out, "json_out", |v, _| {
+            Ok(string_out(&v.to_json()))
+        })
+    })
+}
+
+/// Frees a value handle (the whole value goes with its last handle).
+#[no_mangle]
+pub extern "C" fn appose_value_free(value: *mut appose_value) -> appose_status {
+    guard(std::ptr::null_mut(), || handle::remove(value))
+}
+
+/// The value of `key` as a value handle (typed at any depth).
+/// `APPOSE_STATUS_NOT_FOUND` if absent.
+#[no_mangle]
+pub unsafe extern "C" fn appose_map_get_value(
+    map: *const appose_map,
+    key: *const c_char,
+    value_out: *mut *mut appose_value,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        check_out(value_out, "value_out")?;
+        let v = with_value(map, key, |v, _| Ok(v.clone()))?;
+        *value_out = handle::insert::<appose_value>(ValueRef::new(v));
+        Ok(())
+    })
+}

@@ -12,7 +12,7 @@ Usage: gen_misuse.py HEADER OUT.c
 import re
 import sys
 
-HANDLES = ["env", "service", "task", "shm", "ndarray", "map", "builder", "error", "queue", "event_batch"]
+HANDLES = ["env", "service", "task", "shm", "ndarray", "map", "builder", "error", "queue", "event_batch", "value", "worker_object"]
 # Pointer arguments that may be NULL.
 OPTIONAL = {
     ("appose_builder_new", "kind"),
@@ -24,6 +24,7 @@ OPTIONAL = {
     ("appose_service_close", "exit_code_out"),
     ("appose_set_thread_hooks", "on_start"),
     ("appose_set_thread_hooks", "on_exit"),
+    ("appose_service_set_syntax", "syntax"),
 }
 CALLBACKS = {
     "appose_task_listener": "cb_task",
@@ -131,6 +132,15 @@ def main(header, out_path):
         'static appose_map *mk_map(void) { appose_map *m = NULL; appose_map_new(&m, NULL); appose_map_put_json(m, "x", "1", NULL); return made(m, "map"); }',
         "static appose_queue *mk_queue(void) { appose_queue *q = NULL; appose_queue_new(&q, NULL); return made(q, \"queue\"); }",
         "static appose_event_batch *mk_event_batch(void) { appose_event_batch *b = NULL; appose_queue *q = mk_queue(); appose_queue_take(q, 0, &b, NULL); appose_queue_free(q); return made(b, \"event_batch\"); }",
+        "static appose_value *mk_value(void) { appose_value *v = NULL; appose_value_from_json(\"[1, {\\\"a\\\": 2}]\", &v, NULL); return made(v, \"value\"); }",
+        "static appose_service *python_service = NULL;",
+        "static appose_worker_object *mk_worker_object(void) {",
+        "  if (python_service == NULL) {",
+        "    appose_env *e = mk_env(); appose_env_python(e, &python_service, NULL); appose_env_free(e);",
+        "    if (python_service != NULL && n_services < 4096) services[n_services++] = python_service;",
+        "  }",
+        "  appose_worker_object *w = NULL; appose_service_proxy(made(python_service, \"python service\"), \"x\", NULL, &w, NULL); return made(w, \"worker_object\");",
+        "}",
         "static appose_error *mk_error(void) { appose_error *e = NULL; appose_map_new(NULL, &e); return made(e, \"error\"); }",
         'static appose_builder *mk_builder(void) { appose_builder *b = NULL; appose_builder_new("custom", &b, NULL); return made(b, "builder"); }',
         "",
@@ -156,7 +166,12 @@ def main(header, out_path):
                 label = f"{name}({pname}=NULL)"
                 if not returns_status:
                     lines.append(f"  {call}; calls++;")
-                elif is_free or (name, pname) in OPTIONAL or pname == "error_out" or ptype == "appose_userdata_free":
+                elif (
+                    is_free
+                    or (name, pname) in OPTIONAL
+                    or pname in ("error_out", "queue")
+                    or ptype == "appose_userdata_free"
+                ):
                     lines.append(f"  {{ appose_status st = {call}; (void)st; calls++; }}")
                 else:
                     lines.append(
