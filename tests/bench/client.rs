@@ -1,7 +1,8 @@
 //! Benchmark client over the Rust API (see tests/bench/run.sh).
 //! Usage: bench_client ENV_DIR MODE N [WORKER ARGV...]
 //! MODE: roundtrip (N sequential tasks after N/10 warm-up), throughput,
-//! startup, events, arrays. With a WORKER argv (an absolute path first), the
+//! startup, events, arrays, objects (N worker objects made by N tasks, then
+//! released: the time until the worker has forgotten them all). With a WORKER argv (an absolute path first), the
 //! service runs that command instead of the environment's Python worker (e.g.
 //! the null worker; roundtrip and throughput only). Prints one JSON line.
 
@@ -186,6 +187,38 @@ fn main() {
                 "{{\"handoff_ms\": {:.2}, \"numpy_copy_ms\": {:.1}}}",
                 handoff,
                 median(copies)
+            );
+            svc.close(Some(Duration::from_secs(10))).unwrap();
+        }
+        "objects" => {
+            let svc = service(env_dir);
+            let exports = || {
+                let t = svc.task("len(task._worker.exports)", None, None).unwrap();
+                t.wait(None).unwrap();
+                t.result().and_then(|v| v.as_i64()).unwrap()
+            };
+            let before = exports();
+            let t0 = Instant::now();
+            let objects: Vec<Value> = (0..n)
+                .map(|_| {
+                    let t = svc.task("object()", None, None).unwrap();
+                    t.wait(None).unwrap();
+                    t.result().unwrap()
+                })
+                .collect();
+            let create = t0.elapsed().as_secs_f64();
+            assert_eq!(exports(), before + n as i64);
+            let t0 = Instant::now();
+            drop(objects);
+            while exports() != before {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            let release = t0.elapsed().as_secs_f64();
+            println!(
+                "{{\"create_ms\": {:.1}, \"release_ms\": {:.1}, \"release_vs_create\": {:.4}}}",
+                create * 1e3,
+                release * 1e3,
+                release / create
             );
             svc.close(Some(Duration::from_secs(10))).unwrap();
         }

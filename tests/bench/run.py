@@ -11,6 +11,8 @@ so a part run alone refreshes its own section and keeps the others.
             (~2 min; needs strace and perf)
   null      per-task cost against the null worker, pinned to cores (~2.5 min)
   events    event delivery against the floor readers, idle and loaded (~2 min)
+  objects   releasing 10,000 worker objects against making them (~30 s; not in
+            the default set)
 """
 import json
 import os
@@ -24,7 +26,7 @@ root, out = sys.argv[1], sys.argv[2]
 PARTS = ["peers", "syscalls", "null", "events"]
 parts = sys.argv[3:] or PARTS
 for part in parts:
-    if part not in PARTS:
+    if part not in PARTS + ["objects"]:
         sys.exit(f"unknown part {part!r}; parts: {', '.join(PARTS)}")
 env_dir = f"{root}/target/tmp/python-env"
 py = f"{env_dir}/bin/python"
@@ -164,13 +166,31 @@ def peers():
     fig.savefig(f"{out}/chart.png", dpi=110)
 
 
+def objects():
+    """Median of 3 runs: 10,000 worker objects made one task each, then
+    dropped; release = until the worker's export count is back."""
+    runs = [run("libappose (Rust API)", "objects", 10_000) for _ in range(3)]
+    runs = [r for r in runs if "error" not in r]
+    if not runs:
+        sys.exit("the objects benchmark failed")
+    runs.sort(key=lambda r: r["release_vs_create"])
+    r = runs[len(runs) // 2]
+    md = (
+        "Worker objects: 10,000 made by 10,000 tasks in "
+        f"{r['create_ms']:.0f} ms; all released in {r['release_ms']:.1f} ms "
+        f"({100 * r['release_vs_create']:.2f}% of making them; median of {len(runs)}).\n"
+    )
+    open(f"{out}/objects.md", "w").write(md)
+
+
 RUN = {
     "peers": peers,
+    "objects": objects,
     "syscalls": lambda: pertask.syscalls(root, out),
     "null": lambda: pertask.null_roundtrip(root, out),
     "events": lambda: pertask.events(root, out),
 }
-for part in PARTS:
+for part in PARTS + ["objects"]:
     if part in parts:
         print(f"== {part}", file=sys.stderr, flush=True)
         RUN[part]()
@@ -181,6 +201,10 @@ try:
 except OSError:
     pass
 sections.append(pertask.render(out))
+try:
+    sections.append(open(f"{out}/objects.md").read())
+except OSError:
+    pass
 results_md = "\n".join(s for s in sections if s)
 open(f"{out}/results.md", "w").write(results_md)
 print(results_md)

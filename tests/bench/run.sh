@@ -9,7 +9,7 @@
 # ratios; asserts nothing about speed. Not run by CI.
 #
 # Usage: run.sh [PART...]   PART: peers (~5 min), syscalls (~2 min),
-#   null (~2.5 min), events (~2 min); default all four, about 10 min on an
+#   null (~2.5 min), events (~2 min), objects (~30 s, only when named); default the first four, about 10 min on an
 #   idle 2-core machine (longer when it is busy), plus the first build.
 #   A part run alone rebuilds its section of results.md and keeps the others'
 #   last figures. syscalls needs strace and perf; null needs taskset and 2 cores.
