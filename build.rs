@@ -6,7 +6,8 @@ use std::path::PathBuf;
 fn main() {
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets this"));
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets this"));
-    println!("cargo:rerun-if-changed=src/ffi");
+    // cbindgen reads the whole crate: a public item of the core shows up too.
+    println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=APPOSE_UPDATE_HEADER");
 

@@ -45,12 +45,6 @@
 
 
 /**
- * Most events waiting in a queue before producers of non-terminal events
- * wait for the host to take some (a memory bound, like the dispatcher's).
- */
-#define MAX_WAITING 1024
-
-/**
  * Status of a fallible call. The numbers are part of the ABI and are never
  * reused or renumbered.
  */
@@ -269,12 +263,6 @@ typedef enum appose_value_kind {
    */
   APPOSE_VALUE_WORKER_OBJECT = 8,
 } appose_value_kind;
-
-/**
- * Element types both peers know. `Bool` is one byte (Java has it; Python's
- * NDArray cannot allocate it but reads it), `Float16` is Python's.
- */
-typedef struct DType DType;
 
 /**
  * An environment builder handle (see `appose_builder_*`).

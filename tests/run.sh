@@ -2,8 +2,9 @@
 # The whole test suite. The tests set up what they need themselves (the
 # Python test environment is made by tests/support/python-env.sh).
 #   1. cargo test: Rust unit and integration tests, the C programs
-#   2. ctest: the C and C++ (GoogleTest) suites, built with CMake
-#   3. consumers of an installed libappose: find_package and pkg-config
+#   2. node --test: the C ABI driven from Node through koffi (tests/node)
+#   3. ctest: the C and C++ (GoogleTest) suites, built with CMake
+#   4. consumers of an installed libappose: find_package and pkg-config
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -12,6 +13,16 @@ cd "$root"
 # does not build.
 cargo build --features fault-injection
 cargo test --features fault-injection
+
+# The Node tests load the library cargo just built; npm only fetches koffi
+# (its prebuilt binary: install scripts never run, nothing is compiled).
+target=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)
+(
+  cd tests/node
+  npm ci --no-audit --no-fund --prefer-offline --ignore-scripts --loglevel=error
+  APPOSE_LIB="$target/debug/libappose.so" APPOSE_TEST_PYTHON_ENV="$target/tmp/python-env" \
+    timeout 300 node --test --test-reporter=tap
+)
 
 build="$root/target/cmake-tests"
 generator=()
