@@ -1046,9 +1046,12 @@ enum appose_status appose_service_env_var(struct appose_service *service,
                                           struct appose_error **error_out);
 
 /**
- * Sets the debug listener. Only before the service starts. On success the
- * library owns `userdata` and calls `userdata_free` (if not NULL) exactly
- * once, on any thread, when it no longer needs it; on failure it never does.
+ * Sets the debug listener, before or after the service starts (after: it
+ * replaces the previous one from the next line on). On success the library
+ * owns `userdata` and calls `userdata_free` (if not NULL) exactly once,
+ * when it no longer needs it: on the dispatcher thread (when replaced, or
+ * when the service ends), or on the thread freeing a service that never
+ * started; on failure (a closed service) it never does.
  */
 enum appose_status appose_service_debug(struct appose_service *service,
                                         appose_debug_listener listener,
@@ -1096,6 +1099,18 @@ enum appose_status appose_service_close(struct appose_service *service,
                                         int64_t timeout_ms,
                                         int *exit_code_out,
                                         struct appose_error **error_out);
+
+/**
+ * Waits up to `timeout_ms` (negative: no limit) for the worker to exit by
+ * itself, without closing its stdin (unlike `appose_service_close`), and
+ * writes its exit code (128 + signal if killed; -1 if unknown or never
+ * started) to `exit_code_out` unless it is NULL. `APPOSE_STATUS_TIMEOUT`
+ * when it still runs; `APPOSE_STATUS_REENTRANT` from inside a callback.
+ */
+enum appose_status appose_service_wait_exit(struct appose_service *service,
+                                            int64_t timeout_ms,
+                                            int *exit_code_out,
+                                            struct appose_error **error_out);
 
 /**
  * Kills the worker's whole process group at once; pending tasks end CRASHED.

@@ -561,3 +561,77 @@ fn a_wait_times_out_on_a_worker_stuck_halfway_through_a_line() {
         svc.invalid_lines()
     );
 }
+
+#[test]
+fn a_debug_listener_can_be_set_and_replaced_after_start() {
+    let svc = python_service();
+    svc.task("1", None, None).unwrap().wait(LONG).unwrap();
+    let first = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = first.clone();
+    let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    struct OnDrop(Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for OnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let guard = OnDrop(dropped.clone());
+    svc.debug(Box::new(move |line: &str| {
+        let _ = &guard;
+        sink.lock().unwrap().push(line.to_owned())
+    }))
+    .unwrap();
+    svc.task("'first marker'", None, None)
+        .unwrap()
+        .wait(LONG)
+        .unwrap();
+    assert!(eventually(Duration::from_secs(10), || first
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("first marker"))));
+    let second = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = second.clone();
+    svc.debug(Box::new(move |line: &str| {
+        sink.lock().unwrap().push(line.to_owned())
+    }))
+    .unwrap();
+    svc.task("'second marker'", None, None)
+        .unwrap()
+        .wait(LONG)
+        .unwrap();
+    assert!(eventually(Duration::from_secs(10), || second
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("second marker"))));
+    assert!(eventually(Duration::from_secs(10), || dropped
+        .load(std::sync::atomic::Ordering::SeqCst)));
+    assert!(!first
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("second marker")));
+    svc.close(LONG).unwrap();
+    // Closed: the listener can no longer change, and the call says so.
+    let e = svc.debug(Box::new(|_: &str| {})).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ServiceClosed);
+}
+
+#[test]
+fn wait_exit_waits_without_closing_stdin() {
+    let svc = python_service();
+    svc.start().unwrap();
+    let e = svc.wait_exit(Some(Duration::from_millis(200))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    assert!(svc.is_alive(), "waiting must not close the worker's stdin");
+    svc.task(
+        "import os, threading\nthreading.Timer(0.3, lambda: os._exit(7)).start()",
+        None,
+        None,
+    )
+    .unwrap()
+    .wait(LONG)
+    .unwrap();
+    assert_eq!(svc.wait_exit(LONG).unwrap(), Some(7));
+}

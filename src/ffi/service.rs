@@ -50,9 +50,12 @@ pub unsafe extern "C" fn appose_service_env_var(
     })
 }
 
-/// Sets the debug listener. Only before the service starts. On success the
-/// library owns `userdata` and calls `userdata_free` (if not NULL) exactly
-/// once, on any thread, when it no longer needs it; on failure it never does.
+/// Sets the debug listener, before or after the service starts (after: it
+/// replaces the previous one from the next line on). On success the library
+/// owns `userdata` and calls `userdata_free` (if not NULL) exactly once,
+/// when it no longer needs it: on the dispatcher thread (when replaced, or
+/// when the service ends), or on the thread freeing a service that never
+/// started; on failure (a closed service) it never does.
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_debug(
     service: *mut appose_service,
@@ -177,6 +180,28 @@ pub unsafe extern "C" fn appose_service_close(
     guard(error_out, || {
         let service = handle::get(service)?;
         let code = service.close(timeout_from_ms(timeout_ms))?;
+        if !exit_code_out.is_null() {
+            *exit_code_out = code.unwrap_or(-1);
+        }
+        Ok(())
+    })
+}
+
+/// Waits up to `timeout_ms` (negative: no limit) for the worker to exit by
+/// itself, without closing its stdin (unlike `appose_service_close`), and
+/// writes its exit code (128 + signal if killed; -1 if unknown or never
+/// started) to `exit_code_out` unless it is NULL. `APPOSE_STATUS_TIMEOUT`
+/// when it still runs; `APPOSE_STATUS_REENTRANT` from inside a callback.
+#[no_mangle]
+pub unsafe extern "C" fn appose_service_wait_exit(
+    service: *mut appose_service,
+    timeout_ms: i64,
+    exit_code_out: *mut c_int,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let service = handle::get(service)?;
+        let code = service.wait_exit(timeout_from_ms(timeout_ms))?;
         if !exit_code_out.is_null() {
             *exit_code_out = code.unwrap_or(-1);
         }

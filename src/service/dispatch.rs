@@ -40,6 +40,8 @@ pub(crate) enum Dispatch {
     /// A response for a task with listeners.
     Task(Arc<TaskInner>, Response),
     Debug(String),
+    /// Replaces the debug listener (set after the service started).
+    SetDebug(DebugListener),
     /// Signals once everything queued before it has run.
     Barrier(Sender<()>),
 }
@@ -82,6 +84,20 @@ impl DispatchQueue {
 
     pub(crate) fn push(&self, d: Dispatch) {
         self.push_all(std::iter::once(d));
+    }
+
+    /// Queues `d` unless the queue is closed; gives it back then.
+    pub(crate) fn push_open(&self, d: Dispatch) -> std::result::Result<(), Dispatch> {
+        let mut st = lock(&self.state);
+        if st.closed {
+            return Err(d);
+        }
+        let was_empty = st.items.is_empty();
+        st.items.push_back(d);
+        if was_empty {
+            self.ready.notify_one();
+        }
+        Ok(())
     }
 
     /// Waits until fewer than [`MAX_QUEUED`] items wait, the queue is
@@ -199,6 +215,10 @@ fn run_one(
                     h.internal_failure(why);
                 }
             }
+        }
+        Dispatch::SetDebug(listener) => {
+            // The previous listener (and its user data) goes here.
+            *debug = Some(listener);
         }
         Dispatch::Debug(text) => {
             if let Some(d) = debug.as_mut() {

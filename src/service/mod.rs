@@ -130,7 +130,8 @@ pub(crate) struct ServiceInner {
     dispatch: OnceLock<Arc<DispatchQueue>>,
     /// Signalled by the dispatcher thread when it ends.
     dispatcher_done: Mutex<Option<crossbeam_channel::Receiver<()>>>,
-    debug_on: OnceLock<bool>,
+    /// A debug listener is set (lines are only made when one is).
+    debug_on: std::sync::atomic::AtomicBool,
     /// Why the library itself gave up on this service (a panic in one of
     /// its threads), for the crash report.
     internal_failure: Mutex<Option<String>>,
@@ -215,7 +216,7 @@ impl Service {
             error_lines: Mutex::new(Vec::new()),
             dispatch: OnceLock::new(),
             dispatcher_done: Mutex::new(None),
-            debug_on: OnceLock::new(),
+            debug_on: std::sync::atomic::AtomicBool::new(false),
             internal_failure: Mutex::new(None),
             task_prefix: random[..16].to_owned(),
             queues: Mutex::new(Vec::new()),
@@ -268,13 +269,61 @@ impl Service {
         &self,
         listener: DebugListener,
     ) -> std::result::Result<(), (Error, DebugListener)> {
-        match self.owner.inner.setup_before_start("debug") {
-            Ok(mut setup) => {
-                setup.debug = Some(listener);
+        let inner = &self.owner.inner;
+        let mut setup = lock(&inner.setup);
+        if !setup.started {
+            setup.debug = Some(listener);
+            return Ok(());
+        }
+        drop(setup);
+        // Started: the dispatcher swaps it in, in order with the lines
+        // already queued (which the previous listener, if any, receives),
+        // and drops the previous one on its own thread.
+        let closed = || {
+            Error::new(
+                ErrorKind::ServiceClosed,
+                "the service is closed: its debug listener can no longer change",
+            )
+        };
+        let Some(queue) = inner.dispatch.get() else {
+            return Err((closed(), listener));
+        };
+        match queue.push_open(Dispatch::SetDebug(listener)) {
+            Ok(()) => {
+                inner.debug_on.store(true, Ordering::Release);
                 Ok(())
             }
-            Err(e) => Err((e, listener)),
+            Err(Dispatch::SetDebug(listener)) => Err((closed(), listener)),
+            Err(_) => unreachable!("push_open gives back what it was given"),
         }
+    }
+
+    /// Waits up to `timeout` (`None`: no limit) for the worker to exit by
+    /// itself, without closing its stdin (unlike [`Service::close`]); its
+    /// exit code (128 + signal when killed), `None` when unknown or never
+    /// started. [`ErrorKind::Timeout`] when it is still running.
+    pub fn wait_exit(&self, timeout: Option<Duration>) -> Result<Option<i32>> {
+        let inner = &self.owner.inner;
+        if in_dispatcher() {
+            return Err(Error::new(
+                ErrorKind::Reentrant,
+                "Service::wait_exit called from a listener or debug callback, where it would deadlock",
+            ));
+        }
+        if !lock(&inner.setup).started {
+            return Ok(None);
+        }
+        inner
+            .wait_monitor(timeout.map(|t| Instant::now() + t))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the worker is still running after {:?}",
+                        timeout.unwrap_or_default()
+                    ),
+                )
+            })
     }
 
     /// Starts the worker process (no-op when already started).
@@ -546,7 +595,7 @@ impl ServiceInner {
     }
 
     fn debug_line(&self, who: &str, message: impl FnOnce() -> String) {
-        if self.debug_on.get() != Some(&true) {
+        if !self.debug_on.load(Ordering::Acquire) {
             return;
         }
         self.dispatch_one(Dispatch::Debug(format!(
@@ -591,7 +640,7 @@ impl ServiceInner {
     /// A request line as written (its newline added, no copy), and the text
     /// for the debug listener when there is one.
     fn request_bytes(&self, line: String) -> (Vec<u8>, Option<String>) {
-        let shown = (self.debug_on.get() == Some(&true)).then(|| line.clone());
+        let shown = self.debug_on.load(Ordering::Acquire).then(|| line.clone());
         let mut bytes = line.into_bytes();
         bytes.push(b'\n');
         (bytes, shown)

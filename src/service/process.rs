@@ -194,7 +194,8 @@ impl ServiceInner {
         let _ = self.latch.set(latch);
         setup.started = true;
         let debug = setup.debug.take();
-        let _ = self.debug_on.set(debug.is_some());
+        self.debug_on
+            .store(debug.is_some(), std::sync::atomic::Ordering::Release);
         drop(setup);
 
         let queue = Arc::new(DispatchQueue::default());

@@ -25,6 +25,7 @@ OPTIONAL = {
     ("appose_set_thread_hooks", "on_start"),
     ("appose_set_thread_hooks", "on_exit"),
     ("appose_service_set_syntax", "syntax"),
+    ("appose_service_wait_exit", "exit_code_out"),
 }
 CALLBACKS = {
     "appose_task_listener": "cb_task",
