@@ -86,14 +86,18 @@ impl DispatchQueue {
         self.push_all(std::iter::once(d));
     }
 
-    /// Queues `d` unless the queue is closed; gives it back then.
-    pub(crate) fn push_open(&self, d: Dispatch) -> std::result::Result<(), Dispatch> {
+    /// Queues a new debug listener unless the queue is closed; gives it
+    /// back then.
+    pub(crate) fn push_debug(
+        &self,
+        listener: DebugListener,
+    ) -> std::result::Result<(), DebugListener> {
         let mut st = lock(&self.state);
         if st.closed {
-            return Err(d);
+            return Err(listener);
         }
         let was_empty = st.items.is_empty();
-        st.items.push_back(d);
+        st.items.push_back(Dispatch::SetDebug(listener));
         if was_empty {
             self.ready.notify_one();
         }

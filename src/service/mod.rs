@@ -288,13 +288,12 @@ impl Service {
         let Some(queue) = inner.dispatch.get() else {
             return Err((closed(), listener));
         };
-        match queue.push_open(Dispatch::SetDebug(listener)) {
+        match queue.push_debug(listener) {
             Ok(()) => {
                 inner.debug_on.store(true, Ordering::Release);
                 Ok(())
             }
-            Err(Dispatch::SetDebug(listener)) => Err((closed(), listener)),
-            Err(_) => unreachable!("push_open gives back what it was given"),
+            Err(listener) => Err((closed(), listener)),
         }
     }
 
