@@ -1225,6 +1225,25 @@ enum appose_status appose_shm_set_unlink_on_free(struct appose_shm *shm,
                                                  struct appose_error **error_out);
 
 /**
+ * Removes the block's name now (Python's `unlink()`): nobody can attach
+ * to it any more, while every mapping (this one, arrays over it, the
+ * worker's) stays usable until its last handle goes. The block is then not
+ * unlinked again when freed. `APPOSE_STATUS_NOT_FOUND` when the name was
+ * gone already (or now names another block, which is left alone).
+ */
+enum appose_status appose_shm_unlink(const struct appose_shm *shm, struct appose_error **error_out);
+
+/**
+ * Attaches to an existing block as `appose_shm_attach` does, refusing it
+ * (`APPOSE_STATUS_INVALID_ARGUMENT`) when it is smaller than `rsize`
+ * bytes: the size the sender said it has.
+ */
+enum appose_status appose_shm_attach_sized(const char *name,
+                                           size_t rsize,
+                                           struct appose_shm **shm_out,
+                                           struct appose_error **error_out);
+
+/**
  * Frees a block handle. The mapping stays while other handles use it.
  */
 enum appose_status appose_shm_free(struct appose_shm *shm);

@@ -151,6 +151,40 @@ pub extern "C" fn appose_shm_set_unlink_on_free(
     })
 }
 
+/// Removes the block's name now (Python's `unlink()`): nobody can attach
+/// to it any more, while every mapping (this one, arrays over it, the
+/// worker's) stays usable until its last handle goes. The block is then not
+/// unlinked again when freed. `APPOSE_STATUS_NOT_FOUND` when the name was
+/// gone already (or now names another block, which is left alone).
+#[no_mangle]
+pub extern "C" fn appose_shm_unlink(
+    shm: *const appose_shm,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        handle::get(shm)?.unlink()?;
+        Ok(())
+    })
+}
+
+/// Attaches to an existing block as `appose_shm_attach` does, refusing it
+/// (`APPOSE_STATUS_INVALID_ARGUMENT`) when it is smaller than `rsize`
+/// bytes: the size the sender said it has.
+#[no_mangle]
+pub unsafe extern "C" fn appose_shm_attach_sized(
+    name: *const c_char,
+    rsize: usize,
+    shm_out: *mut *mut appose_shm,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let name = arg_str(name, "name")?;
+        check_out(shm_out, "shm_out")?;
+        *shm_out = handle::insert::<appose_shm>(SharedMemory::attach_sized(name, Some(rsize))?);
+        Ok(())
+    })
+}
+
 /// Frees a block handle. The mapping stays while other handles use it.
 #[no_mangle]
 pub extern "C" fn appose_shm_free(shm: *mut appose_shm) -> appose_status {

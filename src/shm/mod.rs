@@ -491,6 +491,50 @@ impl SharedMemory {
         }
     }
 
+    /// Removes the block's name now (Python's `unlink()`): no other process
+    /// can attach to it any more, while every mapping, ours included, stays
+    /// usable until its last handle goes. The block is then no longer
+    /// unlinked at drop. [`ErrorKind::NotFound`] when the name is gone
+    /// already, or now names another block (which is left alone).
+    pub fn unlink(&self) -> Result<()> {
+        let name = &self.inner.name;
+        let c = c_name(name)?;
+        // SAFETY: plain syscall with a valid C string.
+        let fd = unsafe { libc::shm_open(c.as_ptr(), libc::O_RDONLY, 0) };
+        let ours = fd >= 0 && {
+            // SAFETY: zeroed stat is a valid out-buffer; fd is open.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            let same = unsafe { libc::fstat(fd, &mut st) } == 0 && st.st_ino == self.inner.ino;
+            // SAFETY: fd is ours.
+            unsafe { libc::close(fd) };
+            same
+        };
+        self.inner.unlink_on_drop.store(false, Ordering::Release);
+        registry::disown(name);
+        if !ours {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("shared memory block {name} was unlinked already"),
+            ));
+        }
+        // SAFETY: plain syscall with a valid C string.
+        if unsafe { libc::shm_unlink(c.as_ptr()) } != 0 {
+            return Err(last_os_error(format!(
+                "cannot unlink shared memory block {name}"
+            )));
+        }
+        // The name may now be given to another block: attaching by it must
+        // not find this mapping.
+        let mut live = lock(&LIVE);
+        if live
+            .get(name)
+            .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&self.inner)))
+        {
+            live.remove(name);
+        }
+        Ok(())
+    }
+
     /// Whether the block still exists under its name.
     pub fn exists(&self) -> bool {
         exists(&self.inner.name)
@@ -571,6 +615,40 @@ mod tests {
         assert!(exists(&name), "b still holds it");
         drop(b);
         assert!(!exists(&name));
+    }
+
+    #[test]
+    fn an_explicit_unlink_removes_the_name_and_keeps_the_mapping() {
+        let shm = SharedMemory::create(4096).unwrap();
+        let name = shm.name().to_owned();
+        let other = SharedMemory::attach(&name).unwrap();
+        shm.unlink().unwrap();
+        assert!(!exists(&name));
+        assert!(
+            SharedMemory::attach(&name).is_err(),
+            "nobody can attach any more"
+        );
+        // SAFETY: 4096 bytes mapped, ours alone.
+        unsafe { shm.as_mut_slice()[4095] = 7 };
+        assert_eq!(unsafe { other.as_slice()[4095] }, 7);
+        assert_eq!(shm.unlink().unwrap_err().kind(), ErrorKind::NotFound);
+        // A block made under the same name since is not ours to unlink.
+        let again = SharedMemory::create_named(&name, 64).unwrap();
+        assert_eq!(shm.unlink().unwrap_err().kind(), ErrorKind::NotFound);
+        assert!(exists(&name));
+        drop((shm, other));
+        assert!(exists(&name), "the new block outlives the old handles");
+        drop(again);
+        assert!(!exists(&name));
+    }
+
+    #[test]
+    fn attaching_with_a_size_refuses_a_smaller_block() {
+        let shm = SharedMemory::create(64).unwrap();
+        let e = SharedMemory::attach_sized(shm.name(), Some(128)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(e.message().contains("64 bytes, 128"), "{}", e.message());
+        assert!(SharedMemory::attach_sized(shm.name(), Some(64)).is_ok());
     }
 
     #[test]
