@@ -34,9 +34,9 @@
 #include <stdint.h>
 
 #define APPOSE_VERSION_MAJOR 0
-#define APPOSE_VERSION_MINOR 1
+#define APPOSE_VERSION_MINOR 2
 #define APPOSE_VERSION_PATCH 0
-#define APPOSE_VERSION "0.1.0"
+#define APPOSE_VERSION "0.2.0"
 
 
 
