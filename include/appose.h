@@ -207,12 +207,6 @@ typedef enum appose_order {
 } appose_order;
 
 /**
- * Element types both peers know. `Bool` is one byte (Java has it; Python's
- * NDArray cannot allocate it but reads it), `Float16` is Python's.
- */
-typedef struct DType DType;
-
-/**
  * An environment builder handle (see `appose_builder_*`).
  */
 typedef struct appose_builder appose_builder;
