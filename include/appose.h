@@ -18,7 +18,8 @@
  * - Strings in are NUL-terminated UTF-8 and copied. Strings out are freed with
  *   appose_string_free(). Strings passed to callbacks live for the call only.
  * - Handles are freed with their *_free function; a freed or wrong-kind handle
- *   gives APPOSE_STATUS_INVALID_HANDLE, never a crash.
+ *   gives APPOSE_STATUS_INVALID_HANDLE, never a crash. A call that only reads
+ *   an object takes its handle const.
  * - Callbacks run on the service's dispatcher thread, one at a time, in order.
  *   Each registration takes userdata and an optional userdata_free, called
  *   exactly once when the library no longer needs userdata (never if the
@@ -841,15 +842,26 @@ enum appose_status appose_service_kill(struct appose_service *service,
 /**
  * Whether the worker process is running.
  */
-enum appose_status appose_service_is_alive(struct appose_service *service,
+enum appose_status appose_service_is_alive(const struct appose_service *service,
                                            bool *alive_out,
                                            struct appose_error **error_out);
+
+/**
+ * The worker's process id (with a launcher such as `pixi run`, the
+ * launcher's). `APPOSE_STATUS_INVALID_STATE` before the service has
+ * started. After the worker exits it is still the id the worker had, which
+ * the system may since have given to another process: to end the worker,
+ * use `appose_service_kill` rather than signalling the id.
+ */
+enum appose_status appose_service_pid(const struct appose_service *service,
+                                      int64_t *pid_out,
+                                      struct appose_error **error_out);
 
 /**
  * The worker's stdout lines that were not responses, as a JSON array of
  * strings (free with `appose_string_free`).
  */
-enum appose_status appose_service_invalid_lines(struct appose_service *service,
+enum appose_status appose_service_invalid_lines(const struct appose_service *service,
                                                 char **json_out,
                                                 struct appose_error **error_out);
 
@@ -857,7 +869,7 @@ enum appose_status appose_service_invalid_lines(struct appose_service *service,
  * The worker's stderr lines, as a JSON array of strings (free with
  * `appose_string_free`).
  */
-enum appose_status appose_service_error_lines(struct appose_service *service,
+enum appose_status appose_service_error_lines(const struct appose_service *service,
                                               char **json_out,
                                               struct appose_error **error_out);
 
@@ -988,7 +1000,7 @@ enum appose_status appose_task_cancel(struct appose_task *task, struct appose_er
 /**
  * The task's current status.
  */
-enum appose_status appose_task_get_status(struct appose_task *task,
+enum appose_status appose_task_get_status(const struct appose_task *task,
                                           enum appose_task_status *status_out,
                                           struct appose_error **error_out);
 
@@ -1002,7 +1014,7 @@ const char *appose_task_status_str(int status);
  * The task's outputs as a JSON object (`{}` before completion). Free with
  * `appose_string_free`.
  */
-enum appose_status appose_task_outputs_json(struct appose_task *task,
+enum appose_status appose_task_outputs_json(const struct appose_task *task,
                                             char **json_out,
                                             struct appose_error **error_out);
 
@@ -1011,7 +1023,7 @@ enum appose_status appose_task_outputs_json(struct appose_task *task,
  * made are attached and owned here (unlinked when their last handle goes).
  * Free with `appose_map_free`.
  */
-enum appose_status appose_task_outputs(struct appose_task *task,
+enum appose_status appose_task_outputs(const struct appose_task *task,
                                        struct appose_map **map_out,
                                        struct appose_error **error_out);
 
@@ -1019,7 +1031,7 @@ enum appose_status appose_task_outputs(struct appose_task *task,
  * `outputs["result"]` as JSON text, `null` when absent. Free with
  * `appose_string_free`.
  */
-enum appose_status appose_task_result_json(struct appose_task *task,
+enum appose_status appose_task_result_json(const struct appose_task *task,
                                            char **json_out,
                                            struct appose_error **error_out);
 
@@ -1027,14 +1039,14 @@ enum appose_status appose_task_result_json(struct appose_task *task,
  * The error text of a FAILED or CRASHED task; NULL is written when there is
  * none. Free with `appose_string_free`.
  */
-enum appose_status appose_task_error(struct appose_task *task,
+enum appose_status appose_task_error(const struct appose_task *task,
                                      char **text_out,
                                      struct appose_error **error_out);
 
 /**
  * The task's id, as sent to the worker. Free with `appose_string_free`.
  */
-enum appose_status appose_task_id(struct appose_task *task,
+enum appose_status appose_task_id(const struct appose_task *task,
                                   char **id_out,
                                   struct appose_error **error_out);
 

@@ -225,7 +225,7 @@ fn every_name_in_the_header_is_prefixed() {
         ("appose_task_event", Kind::Tag),
         ("appose_task_listener", Kind::Typedef),
         ("appose_version", Kind::Function),
-        ("appose_service_kill", Kind::Function),
+        ("appose_service_pid", Kind::Function),
         ("appose_map_free", Kind::Function),
     ] {
         assert!(

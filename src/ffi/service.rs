@@ -199,7 +199,7 @@ pub extern "C" fn appose_service_kill(
 /// Whether the worker process is running.
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_is_alive(
-    service: *mut appose_service,
+    service: *const appose_service,
     alive_out: *mut bool,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -207,6 +207,32 @@ pub unsafe extern "C" fn appose_service_is_alive(
         let service = handle::get(service)?;
         check_out(alive_out, "alive_out")?;
         *alive_out = service.is_alive();
+        Ok(())
+    })
+}
+
+/// The worker's process id (with a launcher such as `pixi run`, the
+/// launcher's). `APPOSE_STATUS_INVALID_STATE` before the service has
+/// started. After the worker exits it is still the id the worker had, which
+/// the system may since have given to another process: to end the worker,
+/// use `appose_service_kill` rather than signalling the id.
+#[no_mangle]
+pub unsafe extern "C" fn appose_service_pid(
+    service: *const appose_service,
+    pid_out: *mut i64,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let service = handle::get(service)?;
+        check_out(pid_out, "pid_out")?;
+        let pid = service.pid().ok_or_else(|| {
+            FfiError::new(
+                appose_status::APPOSE_STATUS_INVALID_STATE,
+                "the service has not started, so it has no process id yet \
+                 (appose_service_start or a task starts it)",
+            )
+        })?;
+        *pid_out = i64::from(pid);
         Ok(())
     })
 }
@@ -219,7 +245,7 @@ fn lines_json(lines: Vec<String>) -> String {
 /// strings (free with `appose_string_free`).
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_invalid_lines(
-    service: *mut appose_service,
+    service: *const appose_service,
     json_out: *mut *mut c_char,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -235,7 +261,7 @@ pub unsafe extern "C" fn appose_service_invalid_lines(
 /// `appose_string_free`).
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_error_lines(
-    service: *mut appose_service,
+    service: *const appose_service,
     json_out: *mut *mut c_char,
     error_out: *mut *mut appose_error,
 ) -> appose_status {

@@ -197,7 +197,7 @@ pub extern "C" fn appose_task_cancel(
 /// The task's current status.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_get_status(
-    task: *mut appose_task,
+    task: *const appose_task,
     status_out: *mut appose_task_status,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -224,7 +224,7 @@ pub extern "C" fn appose_task_status_str(status: std::ffi::c_int) -> *const c_ch
 /// `appose_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_outputs_json(
-    task: *mut appose_task,
+    task: *const appose_task,
     json_out: *mut *mut c_char,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -241,7 +241,7 @@ pub unsafe extern "C" fn appose_task_outputs_json(
 /// Free with `appose_map_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_outputs(
-    task: *mut appose_task,
+    task: *const appose_task,
     map_out: *mut *mut appose_map,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -257,7 +257,7 @@ pub unsafe extern "C" fn appose_task_outputs(
 /// `appose_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_result_json(
-    task: *mut appose_task,
+    task: *const appose_task,
     json_out: *mut *mut c_char,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -273,7 +273,7 @@ pub unsafe extern "C" fn appose_task_result_json(
 /// none. Free with `appose_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_error(
-    task: *mut appose_task,
+    task: *const appose_task,
     text_out: *mut *mut c_char,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -288,7 +288,7 @@ pub unsafe extern "C" fn appose_task_error(
 /// The task's id, as sent to the worker. Free with `appose_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_id(
-    task: *mut appose_task,
+    task: *const appose_task,
     id_out: *mut *mut c_char,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
