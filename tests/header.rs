@@ -7,6 +7,9 @@
 //! The scan reads the header's C, not all of C: comments, `#define`s,
 //! `#ifdef __cplusplus` blocks, and declarations ending in `;` at the top
 //! level, which is all cbindgen writes.
+//!
+//! Also: the header's list of calls that may block names exactly the
+//! functions whose comment says they block.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -278,5 +281,106 @@ const char *appose_ok(void);
             "bare_function (Function)",
             "bare_tag (Tag)",
         ]
+    );
+}
+
+/// Each function's doc comment, by name, as cbindgen writes them (`/** ...
+/// */` right before the declaration).
+fn function_docs(header: &str) -> Vec<(String, String)> {
+    let mut docs = Vec::new();
+    let mut rest = header;
+    while let Some(start) = rest.find("/**") {
+        let Some(len) = rest[start..].find("*/") else {
+            break;
+        };
+        let doc = &rest[start + 3..start + len];
+        rest = &rest[start + len + 2..];
+        let decl = &rest[..rest.find(';').unwrap_or(rest.len())];
+        if decl.contains("/*") || decl.contains('{') || decl.contains("typedef") {
+            continue; // not a function declaration
+        }
+        if let Some(open) = decl.find('(') {
+            let name = decl[..open].split_whitespace().last().unwrap_or("");
+            let name = name.trim_start_matches('*');
+            if name.starts_with("appose_") {
+                let text = doc
+                    .split_whitespace()
+                    .filter(|w| *w != "*")
+                    .collect::<Vec<_>>();
+                docs.push((name.to_owned(), text.join(" ")));
+            }
+        }
+    }
+    docs
+}
+
+/// Whether a doc comment says the call blocks: "Blocks until ...",
+/// "blocks as ... does", "(blocking while ...)". Not "Does not block", nor
+/// the noun ("shared memory blocks").
+fn says_it_blocks(doc: &str) -> bool {
+    let words: Vec<&str> = doc.split_whitespace().collect();
+    words.windows(2).any(|w| {
+        matches!(w[0], "Blocks" | "blocks" | "blocking" | "(blocking")
+            && matches!(w[1], "until" | "while" | "as" | "only" | "for" | "up")
+    })
+}
+
+/// The functions the header's opening comment lists as maybe blocking,
+/// `_rebuild` after `appose_builder_build` standing for
+/// `appose_builder_rebuild`.
+fn listed_as_blocking(header: &str) -> BTreeSet<String> {
+    const START: &str = "Calls that may block say so and for how long:";
+    const END: &str = "Every other call returns at once.";
+    let opening = &header[..header.find("*/").unwrap_or(header.len())];
+    let text = opening
+        .split_whitespace()
+        .filter(|w| *w != "*")
+        .collect::<Vec<_>>()
+        .join(" ");
+    let from = text
+        .find(START)
+        .expect("the header lists the calls that may block")
+        + START.len();
+    let to = from
+        + text[from..]
+            .find(END)
+            .expect("the list ends with its closing sentence");
+    let mut names = BTreeSet::new();
+    let mut stem = String::new();
+    for word in text[from..to].split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        if word.starts_with("appose_") {
+            stem = word.splitn(3, '_').take(2).collect::<Vec<_>>().join("_");
+            names.insert(word.to_owned());
+        } else if word.starts_with('_') && !stem.is_empty() {
+            names.insert(format!("{stem}{word}"));
+        }
+    }
+    names
+}
+
+#[test]
+fn the_header_lists_exactly_the_calls_that_say_they_block() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("include/appose.h");
+    let header = std::fs::read_to_string(&path).unwrap();
+    let docs = function_docs(&header);
+    assert!(
+        docs.len() > 100,
+        "the scan found only {} functions",
+        docs.len()
+    );
+    let blocking: BTreeSet<String> = docs
+        .iter()
+        .filter(|(_, doc)| says_it_blocks(doc))
+        .map(|(name, _)| name.clone())
+        .collect();
+    assert!(blocking.contains("appose_task_wait"));
+    let listed = listed_as_blocking(&header);
+    let unlisted: Vec<_> = blocking.difference(&listed).collect();
+    let undocumented: Vec<_> = listed.difference(&blocking).collect();
+    assert!(
+        unlisted.is_empty() && undocumented.is_empty(),
+        "cbindgen.toml's list of calls that may block is out of step with their comments: \
+         say they block but are not listed: {unlisted:?}; listed but do not say how long \
+         they block: {undocumented:?}"
     );
 }

@@ -87,6 +87,8 @@ pub unsafe extern "C" fn appose_service_debug(
 }
 
 /// Starts the worker process. Optional: the first task starts it too.
+/// Blocks only while the process and the service's threads are spawned
+/// (milliseconds); it does not wait for the worker to be ready.
 #[no_mangle]
 pub extern "C" fn appose_service_start(
     service: *mut appose_service,
@@ -100,7 +102,8 @@ pub extern "C" fn appose_service_start(
 
 /// Makes a task (INITIAL) running `script` with `inputs_json` (a JSON object,
 /// or NULL for none) on `queue` (NULL, or `"main"` for the worker's main
-/// thread). Starts the service if needed. Add listeners, then call
+/// thread). Starts the service if needed, which blocks as
+/// `appose_service_start` does. Add listeners, then call
 /// `appose_task_start` or `appose_task_wait`. Free with `appose_task_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_task(
@@ -134,8 +137,9 @@ pub unsafe extern "C" fn appose_service_task(
     })
 }
 
-/// Makes a task as `appose_service_task` does, with inputs from a map
-/// (NULL for none; arrays and blocks in it are shared, not copied).
+/// Makes a task as `appose_service_task` does (starting the service if
+/// needed, which blocks as `appose_service_start` does), with inputs from a
+/// map (NULL for none; arrays and blocks in it are shared, not copied).
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_task_map(
     service: *mut appose_service,
@@ -167,6 +171,11 @@ pub unsafe extern "C" fn appose_service_task_map(
 /// for it to exit, then kills its process group. Writes the exit code (128 +
 /// signal number if killed; -1 if never started) to `exit_code_out` unless
 /// it is NULL. `APPOSE_STATUS_REENTRANT` from inside a callback.
+///
+/// Blocks up to `timeout_ms` for the worker to exit; if it has to be killed,
+/// up to 2 s more for its output to drain; then up to `timeout_ms` again for
+/// running listeners to return (`APPOSE_STATUS_LISTENER_BUSY` if one does
+/// not): about twice `timeout_ms` at most.
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_close(
     service: *mut appose_service,
@@ -185,6 +194,7 @@ pub unsafe extern "C" fn appose_service_close(
 }
 
 /// Kills the worker's whole process group at once; pending tasks end CRASHED.
+/// Does not block: the signal is sent, the exit is noticed later.
 #[no_mangle]
 pub extern "C" fn appose_service_kill(
     service: *mut appose_service,

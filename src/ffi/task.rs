@@ -150,7 +150,8 @@ pub unsafe extern "C" fn appose_task_listen(
 }
 
 /// Sends the task to the worker. `APPOSE_STATUS_INVALID_STATE` if it was
-/// started already.
+/// started already. Does not block: a request the worker's stdin cannot
+/// take yet waits in memory.
 #[no_mangle]
 pub extern "C" fn appose_task_start(
     task: *mut appose_task,
@@ -162,7 +163,7 @@ pub extern "C" fn appose_task_start(
     })
 }
 
-/// Waits for the task to finish (starting it if INITIAL), at most
+/// Blocks until the task finishes (starting it if INITIAL), at most
 /// `timeout_ms` milliseconds (negative: no limit). Returns OK for COMPLETE,
 /// `APPOSE_STATUS_TASK_FAILED` / `_CANCELED` / `_CRASHED` otherwise (the error
 /// text in `appose_last_error()`), `APPOSE_STATUS_TIMEOUT` if time ran out

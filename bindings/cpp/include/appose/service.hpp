@@ -88,7 +88,8 @@ class Service {
 
   /// Closes the worker's stdin and waits for it to exit, killing it after
   /// `timeout` (none: wait as long as it takes). Returns the exit code
-  /// (128 + signal when killed; -1 if it never started).
+  /// (128 + signal when killed; -1 if it never started). Blocks up to about
+  /// twice `timeout`: the second for listeners still running to return.
   int close(std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
     int code = -1;
     detail::call(appose_service_close, h_.get(), timeout ? static_cast<int64_t>(timeout->count()) : -1, &code);
