@@ -1,7 +1,8 @@
-//! Generates the C header with cbindgen and gives the shared object a SONAME.
+//! Generates the C header with cbindgen, gives the shared object a SONAME
+//! and puts a link of that name next to it.
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn main() {
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets this"));
@@ -34,6 +35,56 @@ fn main() {
     }
 
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libappose.so.{major}");
+        let soname = soname(&major, &minor);
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
+        link_soname(&out_dir, &soname);
+    }
+}
+
+/// While the version is 0.x every minor release may break the ABI, so the
+/// SONAME names the minor version too (`libappose.so.0.2`); from 1.0 on the
+/// major version alone (`libappose.so.1`).
+fn soname(major: &str, minor: &str) -> String {
+    if major == "0" {
+        format!("libappose.so.{major}.{minor}")
+    } else {
+        format!("libappose.so.{major}")
+    }
+}
+
+/// Makes `<profile dir>/<soname>` a link to `libappose.so`, the file cargo
+/// builds there. A program linked with `-L target/release -lappose` records
+/// the SONAME, so without the link it would not start even with
+/// `LD_LIBRARY_PATH` or an rpath naming that directory.
+///
+/// Cargo has no place for such files: the profile directory is found from
+/// OUT_DIR, `<target dir>/[<triple>/]<profile>/build/appose-<hash>/out`
+/// (custom target dirs, `--target` and custom profiles all fit that). A
+/// layout that does not is left alone, with a warning. The link is made
+/// when this script runs (before the library is linked: it dangles until
+/// then) and is not remade if deleted later, until the script runs again.
+fn link_soname(out_dir: &Path, soname: &str) {
+    let build = out_dir.parent().and_then(Path::parent);
+    let Some(profile_dir) = build
+        .filter(|b| b.file_name() == Some("build".as_ref()))
+        .and_then(Path::parent)
+    else {
+        println!(
+            "cargo:warning=no {soname} link made: OUT_DIR {} is not in a cargo profile directory",
+            out_dir.display()
+        );
+        return;
+    };
+    let link = profile_dir.join(soname);
+    if std::fs::read_link(&link).is_ok_and(|t| t == Path::new("libappose.so")) {
+        return;
+    }
+    let _ = std::fs::remove_file(&link);
+    #[cfg(unix)]
+    let made = std::os::unix::fs::symlink("libappose.so", &link);
+    #[cfg(not(unix))]
+    let made: std::io::Result<()> = Err(std::io::Error::other("symlinks need a unix host"));
+    if let Err(e) = made {
+        println!("cargo:warning=cannot make {}: {e}", link.display());
     }
 }

@@ -18,7 +18,8 @@
  * - Strings in are NUL-terminated UTF-8 and copied. Strings out are freed with
  *   appose_string_free(). Strings passed to callbacks live for the call only.
  * - Handles are freed with their *_free function; a freed or wrong-kind handle
- *   gives APPOSE_STATUS_INVALID_HANDLE, never a crash.
+ *   gives APPOSE_STATUS_INVALID_HANDLE, never a crash. A call that only reads
+ *   an object takes its handle const.
  * - Callbacks run on the service's dispatcher thread, one at a time, in order.
  *   Hosts that must not be called from a library thread use an event queue
  *   instead (appose_queue_new): a pollable fd and batches taken on their own
@@ -27,6 +28,15 @@
  *   exactly once when the library no longer needs userdata (never if the
  *   registration fails). Blocking calls from a callback return
  *   APPOSE_STATUS_REENTRANT.
+ * - Calls that may block say so and for how long: appose_builder_build,
+ *   _rebuild, _install_tool, _url, _delete, appose_env_wrap, appose_task_wait,
+ *   appose_service_start, _close, _wait_exit (and _task, _task_map when they
+ *   start the service), appose_service_get_var, _put_var, _call,
+ *   appose_worker_object_attr, appose_worker_object_invoke,
+ *   appose_worker_object_call, appose_worker_object_dir, appose_shm_create,
+ *   _create_named, appose_ndarray_new. Every other call returns at once.
+ *   Each blocking helper of variables, calls and worker objects also comes
+ *   in a form ending in "task" that returns the task unstarted.
  */
 
 #ifndef APPOSE_H
@@ -37,9 +47,9 @@
 #include <stdint.h>
 
 #define APPOSE_VERSION_MAJOR 0
-#define APPOSE_VERSION_MINOR 1
+#define APPOSE_VERSION_MINOR 2
 #define APPOSE_VERSION_PATCH 0
-#define APPOSE_VERSION "0.1.0"
+#define APPOSE_VERSION "0.2.0"
 
 
 
@@ -533,14 +543,16 @@ enum appose_status appose_builder_content(struct appose_builder *builder,
                                           struct appose_error **error_out);
 
 /**
- * Reads the description from a file (its name also gives the scheme).
+ * Reads the description from a file, at once (its name also gives the
+ * scheme).
  */
 enum appose_status appose_builder_file(struct appose_builder *builder,
                                        const char *path,
                                        struct appose_error **error_out);
 
 /**
- * Fetches the description from a URL.
+ * Fetches the description from a URL, at once: blocks until the download
+ * ends (no time limit; connecting gives up after 30 s).
  */
 enum appose_status appose_builder_url(struct appose_builder *builder,
                                       const char *url,
@@ -663,9 +675,11 @@ enum appose_status appose_builder_on_error(struct appose_builder *builder,
 
 /**
  * Builds the environment (or reuses it when its `appose.json` matches this
- * configuration) and returns it. Blocks; callbacks run on this thread. A
- * failing tool gives `APPOSE_STATUS_IO` with its exit code, command line and
- * error output in `appose_last_error()`.
+ * configuration) and returns it. Blocks until the tool (uv, pixi or
+ * micromamba, downloaded first if missing; none for "custom") finishes,
+ * with no time limit: minutes for a large environment. Callbacks run on
+ * this thread. A failing tool gives `APPOSE_STATUS_IO` with its exit code,
+ * command line and error output in `appose_last_error()`.
  */
 enum appose_status appose_builder_build(struct appose_builder *builder,
                                         struct appose_env **env_out,
@@ -674,7 +688,8 @@ enum appose_status appose_builder_build(struct appose_builder *builder,
 /**
  * Installs the builder's tool (uv, pixi or micromamba) into the envs root
  * unless it is there already, e.g. to prepare for offline use, and writes
- * its path (free with `appose_string_free`).
+ * its path (free with `appose_string_free`). Blocks until the download and
+ * unpacking finish (no time limit; connecting gives up after 30 s).
  */
 enum appose_status appose_builder_install_tool(struct appose_builder *builder,
                                                char **path_out,
@@ -682,7 +697,7 @@ enum appose_status appose_builder_install_tool(struct appose_builder *builder,
 
 /**
  * Deletes the environment's directory (as `appose_builder_delete`), then
- * builds it.
+ * builds it; blocks as both do.
  */
 enum appose_status appose_builder_rebuild(struct appose_builder *builder,
                                           struct appose_env **env_out,
@@ -694,7 +709,8 @@ enum appose_status appose_builder_rebuild(struct appose_builder *builder,
  * `conda-meta/`, `pyvenv.cfg` or `.venv/pyvenv.cfg`) or is empty is
  * deleted, and never `/`, the current directory, `HOME`, the envs root or a
  * directory holding one of them: `APPOSE_STATUS_INVALID_ARGUMENT` says why.
- * A symlink is judged by its target, whose contents are deleted.
+ * A symlink is judged by its target, whose contents are deleted. Blocks
+ * until every file is removed.
  */
 enum appose_status appose_builder_delete(struct appose_builder *builder,
                                          struct appose_error **error_out);
@@ -714,8 +730,13 @@ enum appose_status appose_env_system(struct appose_env **env_out, struct appose_
  * An existing environment directory, its kind detected as the peers do:
  * `.pixi/` or `pixi.toml` (run through `pixi run`), `conda-meta/` (through
  * `micromamba run`), `pyvenv.cfg` (a venv), else a plain directory whose
- * `bin/` and itself hold the executables. Installs nothing. Free with
+ * `bin/` and itself hold the executables. Installs no packages. Free with
  * `appose_env_free`.
+ *
+ * Blocks for a pixi or conda directory when pixi or micromamba is neither
+ * in the default envs root nor on `PATH`: until it is downloaded into the
+ * envs root (no time limit; connecting gives up after 30 s). Otherwise it
+ * only looks at the directory.
  */
 enum appose_status appose_env_wrap(const char *dir,
                                    struct appose_env **env_out,
@@ -741,8 +762,17 @@ enum appose_status appose_env_python(const struct appose_env *env,
 
 /**
  * A service (not started yet) running the first of the `n_candidates`
- * executable names found in the environment, followed by the `n_args`
+ * executables found in the environment, followed by the `n_args`
  * arguments. `args` may be NULL when `n_args` is 0.
+ *
+ * A bare name (`python`) is looked for in each of the bin paths; a name
+ * with a `/` is relative to the base directory (`bin/python`), and an
+ * absolute path (`/usr/bin/python3`) is taken as it is. Each must be an
+ * executable file, else the next is tried; when none is,
+ * `APPOSE_STATUS_NOT_FOUND` names the candidates and where they were
+ * looked for. In an environment with a launcher (`appose_env_launch_args`
+ * not empty, e.g. pixi) the first candidate goes to the launcher
+ * unchecked, to resolve itself.
  */
 enum appose_status appose_env_service(const struct appose_env *env,
                                       const char *const *candidates,
@@ -839,8 +869,9 @@ size_t appose_dtype_size(int dtype);
 /**
  * A new array of `dtype` (an appose_dtype) and `shape` (`ndim` extents,
  * listed in `order`), in a new owned block, reserved as by
- * `appose_shm_create`. Free with `appose_ndarray_free`. `ndim` 0 (`shape`
- * may be NULL) makes a 0-d array of one element.
+ * `appose_shm_create` (blocking while the pages are reserved). Free with
+ * `appose_ndarray_free`. `ndim` 0 (`shape` may be NULL) makes a 0-d array
+ * of one element.
  */
 enum appose_status appose_ndarray_new(int dtype,
                                       const size_t *shape,
@@ -1061,6 +1092,8 @@ enum appose_status appose_service_debug(struct appose_service *service,
 
 /**
  * Starts the worker process. Optional: the first task starts it too.
+ * Blocks only while the process and the service's threads are spawned
+ * (milliseconds); it does not wait for the worker to be ready.
  */
 enum appose_status appose_service_start(struct appose_service *service,
                                         struct appose_error **error_out);
@@ -1068,7 +1101,8 @@ enum appose_status appose_service_start(struct appose_service *service,
 /**
  * Makes a task (INITIAL) running `script` with `inputs_json` (a JSON object,
  * or NULL for none) on `queue` (NULL, or `"main"` for the worker's main
- * thread). Starts the service if needed. Add listeners, then call
+ * thread). Starts the service if needed, which blocks as
+ * `appose_service_start` does. Add listeners, then call
  * `appose_task_start` or `appose_task_wait`. Free with `appose_task_free`.
  */
 enum appose_status appose_service_task(struct appose_service *service,
@@ -1079,8 +1113,9 @@ enum appose_status appose_service_task(struct appose_service *service,
                                        struct appose_error **error_out);
 
 /**
- * Makes a task as `appose_service_task` does, with inputs from a map
- * (NULL for none; arrays and blocks in it are shared, not copied).
+ * Makes a task as `appose_service_task` does (starting the service if
+ * needed, which blocks as `appose_service_start` does), with inputs from a
+ * map (NULL for none; arrays and blocks in it are shared, not copied).
  */
 enum appose_status appose_service_task_map(struct appose_service *service,
                                            const char *script,
@@ -1094,6 +1129,11 @@ enum appose_status appose_service_task_map(struct appose_service *service,
  * for it to exit, then kills its process group. Writes the exit code (128 +
  * signal number if killed; -1 if never started) to `exit_code_out` unless
  * it is NULL. `APPOSE_STATUS_REENTRANT` from inside a callback.
+ *
+ * Blocks up to `timeout_ms` for the worker to exit; if it has to be killed,
+ * up to 2 s more for its output to drain; then up to `timeout_ms` again for
+ * running listeners to return (`APPOSE_STATUS_LISTENER_BUSY` if one does
+ * not): about twice `timeout_ms` at most.
  */
 enum appose_status appose_service_close(struct appose_service *service,
                                         int64_t timeout_ms,
@@ -1101,9 +1141,9 @@ enum appose_status appose_service_close(struct appose_service *service,
                                         struct appose_error **error_out);
 
 /**
- * Waits up to `timeout_ms` (negative: no limit) for the worker to exit by
- * itself, without closing its stdin (unlike `appose_service_close`), and
- * writes its exit code (128 + signal if killed; -1 if unknown or never
+ * Waits for the worker to exit by itself, without closing its stdin
+ * (unlike `appose_service_close`). Blocks up to `timeout_ms` (negative: no
+ * limit). Writes its exit code (128 + signal if killed; -1 if unknown or never
  * started) to `exit_code_out` unless it is NULL. `APPOSE_STATUS_TIMEOUT`
  * when it still runs; `APPOSE_STATUS_REENTRANT` from inside a callback.
  */
@@ -1114,6 +1154,7 @@ enum appose_status appose_service_wait_exit(struct appose_service *service,
 
 /**
  * Kills the worker's whole process group at once; pending tasks end CRASHED.
+ * Does not block: the signal is sent, the exit is noticed later.
  */
 enum appose_status appose_service_kill(struct appose_service *service,
                                        struct appose_error **error_out);
@@ -1121,15 +1162,26 @@ enum appose_status appose_service_kill(struct appose_service *service,
 /**
  * Whether the worker process is running.
  */
-enum appose_status appose_service_is_alive(struct appose_service *service,
+enum appose_status appose_service_is_alive(const struct appose_service *service,
                                            bool *alive_out,
                                            struct appose_error **error_out);
+
+/**
+ * The worker's process id (with a launcher such as `pixi run`, the
+ * launcher's). `APPOSE_STATUS_INVALID_STATE` before the service has
+ * started. After the worker exits it is still the id the worker had, which
+ * the system may since have given to another process: to end the worker,
+ * use `appose_service_kill` rather than signalling the id.
+ */
+enum appose_status appose_service_pid(const struct appose_service *service,
+                                      int64_t *pid_out,
+                                      struct appose_error **error_out);
 
 /**
  * The worker's stdout lines that were not responses, as a JSON array of
  * strings (free with `appose_string_free`).
  */
-enum appose_status appose_service_invalid_lines(struct appose_service *service,
+enum appose_status appose_service_invalid_lines(const struct appose_service *service,
                                                 char **json_out,
                                                 struct appose_error **error_out);
 
@@ -1137,7 +1189,7 @@ enum appose_status appose_service_invalid_lines(struct appose_service *service,
  * The worker's stderr lines, as a JSON array of strings (free with
  * `appose_string_free`).
  */
-enum appose_status appose_service_error_lines(struct appose_service *service,
+enum appose_status appose_service_error_lines(const struct appose_service *service,
                                               char **json_out,
                                               struct appose_error **error_out);
 
@@ -1155,7 +1207,9 @@ enum appose_status appose_service_free(struct appose_service *service);
  * killed, by the next process that uses the library. Free with
  * `appose_shm_free`. Its pages are reserved in /dev/shm: a block that does
  * not fit gives `APPOSE_STATUS_IO`, with the sizes and the fix in
- * `appose_last_error()`, instead of SIGBUS at the first write.
+ * `appose_last_error()`, instead of SIGBUS at the first write. Blocks while
+ * the pages are reserved (allocated and zeroed): time grows with `rsize`,
+ * a few tenths of a second per GiB.
  */
 enum appose_status appose_shm_create(size_t rsize,
                                      struct appose_shm **shm_out,
@@ -1163,7 +1217,8 @@ enum appose_status appose_shm_create(size_t rsize,
 
 /**
  * Creates a block with a given name (no leading slash). Owned, as
- * `appose_shm_create`. `APPOSE_STATUS_ALREADY_EXISTS` if the name is taken.
+ * `appose_shm_create`, and blocks as it does. `APPOSE_STATUS_ALREADY_EXISTS`
+ * if the name is taken.
  */
 enum appose_status appose_shm_create_named(const char *name,
                                            size_t rsize,
@@ -1263,12 +1318,13 @@ enum appose_status appose_task_listen(struct appose_task *task,
 
 /**
  * Sends the task to the worker. `APPOSE_STATUS_INVALID_STATE` if it was
- * started already.
+ * started already. Does not block: a request the worker's stdin cannot
+ * take yet waits in memory.
  */
 enum appose_status appose_task_start(struct appose_task *task, struct appose_error **error_out);
 
 /**
- * Waits for the task to finish (starting it if INITIAL), at most
+ * Blocks until the task finishes (starting it if INITIAL), at most
  * `timeout_ms` milliseconds (negative: no limit). Returns OK for COMPLETE,
  * `APPOSE_STATUS_TASK_FAILED` / `_CANCELED` / `_CRASHED` otherwise (the error
  * text in `appose_last_error()`), `APPOSE_STATUS_TIMEOUT` if time ran out
@@ -1288,7 +1344,7 @@ enum appose_status appose_task_cancel(struct appose_task *task, struct appose_er
 /**
  * The task's current status.
  */
-enum appose_status appose_task_get_status(struct appose_task *task,
+enum appose_status appose_task_get_status(const struct appose_task *task,
                                           enum appose_task_status *status_out,
                                           struct appose_error **error_out);
 
@@ -1302,7 +1358,7 @@ const char *appose_task_status_str(int status);
  * The task's outputs as a JSON object (`{}` before completion). Free with
  * `appose_string_free`.
  */
-enum appose_status appose_task_outputs_json(struct appose_task *task,
+enum appose_status appose_task_outputs_json(const struct appose_task *task,
                                             char **json_out,
                                             struct appose_error **error_out);
 
@@ -1311,7 +1367,7 @@ enum appose_status appose_task_outputs_json(struct appose_task *task,
  * made are attached and owned here (unlinked when their last handle goes).
  * Free with `appose_map_free`.
  */
-enum appose_status appose_task_outputs(struct appose_task *task,
+enum appose_status appose_task_outputs(const struct appose_task *task,
                                        struct appose_map **map_out,
                                        struct appose_error **error_out);
 
@@ -1319,7 +1375,7 @@ enum appose_status appose_task_outputs(struct appose_task *task,
  * `outputs["result"]` as JSON text, `null` when absent. Free with
  * `appose_string_free`.
  */
-enum appose_status appose_task_result_json(struct appose_task *task,
+enum appose_status appose_task_result_json(const struct appose_task *task,
                                            char **json_out,
                                            struct appose_error **error_out);
 
@@ -1327,7 +1383,7 @@ enum appose_status appose_task_result_json(struct appose_task *task,
  * `outputs["result"]` as a value handle (typed at any depth; null when
  * absent). Free with `appose_value_free`.
  */
-enum appose_status appose_task_result(struct appose_task *task,
+enum appose_status appose_task_result(const struct appose_task *task,
                                       struct appose_value **value_out,
                                       struct appose_error **error_out);
 
@@ -1335,14 +1391,14 @@ enum appose_status appose_task_result(struct appose_task *task,
  * The error text of a FAILED or CRASHED task; NULL is written when there is
  * none. Free with `appose_string_free`.
  */
-enum appose_status appose_task_error(struct appose_task *task,
+enum appose_status appose_task_error(const struct appose_task *task,
                                      char **text_out,
                                      struct appose_error **error_out);
 
 /**
  * The task's id, as sent to the worker. Free with `appose_string_free`.
  */
-enum appose_status appose_task_id(struct appose_task *task,
+enum appose_status appose_task_id(const struct appose_task *task,
                                   char **id_out,
                                   struct appose_error **error_out);
 

@@ -231,6 +231,19 @@ mod tests {
     }
 
     #[test]
+    fn absolute_candidates_are_taken_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Environment::new(dir.path(), vec![dir.path().join("bin")], vec![], vec![]);
+        let svc = env
+            .service(&["/no/such/dir/sh", "/bin/sh"], &["-c".to_owned()])
+            .unwrap();
+        assert_eq!(svc.argv(), ["/bin/sh", "-c"]);
+        let err = env.service(&["/no/such/dir/sh"], &[]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(err.message().contains("/no/such/dir/sh"), "{err}");
+    }
+
+    #[test]
     fn launcher_prefix_names_the_executable_bare() {
         let env = Environment::new("/envs/x", vec![], vec!["pixi".into(), "run".into()], vec![]);
         let svc = env.python().unwrap();

@@ -121,7 +121,8 @@ pub unsafe extern "C" fn appose_builder_content(
     })
 }
 
-/// Reads the description from a file (its name also gives the scheme).
+/// Reads the description from a file, at once (its name also gives the
+/// scheme).
 #[no_mangle]
 pub unsafe extern "C" fn appose_builder_file(
     builder: *mut appose_builder,
@@ -131,7 +132,8 @@ pub unsafe extern "C" fn appose_builder_file(
     set(builder, path, "path", error_out, |b, v| b.file(v).map(drop))
 }
 
-/// Fetches the description from a URL.
+/// Fetches the description from a URL, at once: blocks until the download
+/// ends (no time limit; connecting gives up after 30 s).
 #[no_mangle]
 pub unsafe extern "C" fn appose_builder_url(
     builder: *mut appose_builder,
@@ -390,9 +392,11 @@ pub extern "C" fn appose_builder_on_error(
 }
 
 /// Builds the environment (or reuses it when its `appose.json` matches this
-/// configuration) and returns it. Blocks; callbacks run on this thread. A
-/// failing tool gives `APPOSE_STATUS_IO` with its exit code, command line and
-/// error output in `appose_last_error()`.
+/// configuration) and returns it. Blocks until the tool (uv, pixi or
+/// micromamba, downloaded first if missing; none for "custom") finishes,
+/// with no time limit: minutes for a large environment. Callbacks run on
+/// this thread. A failing tool gives `APPOSE_STATUS_IO` with its exit code,
+/// command line and error output in `appose_last_error()`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_builder_build(
     builder: *mut appose_builder,
@@ -417,7 +421,8 @@ unsafe fn build_with(
 
 /// Installs the builder's tool (uv, pixi or micromamba) into the envs root
 /// unless it is there already, e.g. to prepare for offline use, and writes
-/// its path (free with `appose_string_free`).
+/// its path (free with `appose_string_free`). Blocks until the download and
+/// unpacking finish (no time limit; connecting gives up after 30 s).
 #[no_mangle]
 pub unsafe extern "C" fn appose_builder_install_tool(
     builder: *mut appose_builder,
@@ -434,7 +439,7 @@ pub unsafe extern "C" fn appose_builder_install_tool(
 }
 
 /// Deletes the environment's directory (as `appose_builder_delete`), then
-/// builds it.
+/// builds it; blocks as both do.
 #[no_mangle]
 pub unsafe extern "C" fn appose_builder_rebuild(
     builder: *mut appose_builder,
@@ -449,7 +454,8 @@ pub unsafe extern "C" fn appose_builder_rebuild(
 /// `conda-meta/`, `pyvenv.cfg` or `.venv/pyvenv.cfg`) or is empty is
 /// deleted, and never `/`, the current directory, `HOME`, the envs root or a
 /// directory holding one of them: `APPOSE_STATUS_INVALID_ARGUMENT` says why.
-/// A symlink is judged by its target, whose contents are deleted.
+/// A symlink is judged by its target, whose contents are deleted. Blocks
+/// until every file is removed.
 #[no_mangle]
 pub extern "C" fn appose_builder_delete(
     builder: *mut appose_builder,

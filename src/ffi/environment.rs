@@ -25,8 +25,13 @@ pub unsafe extern "C" fn appose_env_system(
 /// An existing environment directory, its kind detected as the peers do:
 /// `.pixi/` or `pixi.toml` (run through `pixi run`), `conda-meta/` (through
 /// `micromamba run`), `pyvenv.cfg` (a venv), else a plain directory whose
-/// `bin/` and itself hold the executables. Installs nothing. Free with
+/// `bin/` and itself hold the executables. Installs no packages. Free with
 /// `appose_env_free`.
+///
+/// Blocks for a pixi or conda directory when pixi or micromamba is neither
+/// in the default envs root nor on `PATH`: until it is downloaded into the
+/// envs root (no time limit; connecting gives up after 30 s). Otherwise it
+/// only looks at the directory.
 #[no_mangle]
 pub unsafe extern "C" fn appose_env_wrap(
     dir: *const c_char,
@@ -78,8 +83,17 @@ pub unsafe extern "C" fn appose_env_python(
 }
 
 /// A service (not started yet) running the first of the `n_candidates`
-/// executable names found in the environment, followed by the `n_args`
+/// executables found in the environment, followed by the `n_args`
 /// arguments. `args` may be NULL when `n_args` is 0.
+///
+/// A bare name (`python`) is looked for in each of the bin paths; a name
+/// with a `/` is relative to the base directory (`bin/python`), and an
+/// absolute path (`/usr/bin/python3`) is taken as it is. Each must be an
+/// executable file, else the next is tried; when none is,
+/// `APPOSE_STATUS_NOT_FOUND` names the candidates and where they were
+/// looked for. In an environment with a launcher (`appose_env_launch_args`
+/// not empty, e.g. pixi) the first candidate goes to the launcher
+/// unchecked, to resolve itself.
 #[no_mangle]
 pub unsafe extern "C" fn appose_env_service(
     env: *const appose_env,

@@ -129,8 +129,9 @@ pub extern "C" fn appose_dtype_size(dtype: c_int) -> usize {
 
 /// A new array of `dtype` (an appose_dtype) and `shape` (`ndim` extents,
 /// listed in `order`), in a new owned block, reserved as by
-/// `appose_shm_create`. Free with `appose_ndarray_free`. `ndim` 0 (`shape`
-/// may be NULL) makes a 0-d array of one element.
+/// `appose_shm_create` (blocking while the pages are reserved). Free with
+/// `appose_ndarray_free`. `ndim` 0 (`shape` may be NULL) makes a 0-d array
+/// of one element.
 #[no_mangle]
 pub unsafe extern "C" fn appose_ndarray_new(
     dtype: c_int,

@@ -90,6 +90,8 @@ pub unsafe extern "C" fn appose_service_debug(
 }
 
 /// Starts the worker process. Optional: the first task starts it too.
+/// Blocks only while the process and the service's threads are spawned
+/// (milliseconds); it does not wait for the worker to be ready.
 #[no_mangle]
 pub extern "C" fn appose_service_start(
     service: *mut appose_service,
@@ -103,7 +105,8 @@ pub extern "C" fn appose_service_start(
 
 /// Makes a task (INITIAL) running `script` with `inputs_json` (a JSON object,
 /// or NULL for none) on `queue` (NULL, or `"main"` for the worker's main
-/// thread). Starts the service if needed. Add listeners, then call
+/// thread). Starts the service if needed, which blocks as
+/// `appose_service_start` does. Add listeners, then call
 /// `appose_task_start` or `appose_task_wait`. Free with `appose_task_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_task(
@@ -137,8 +140,9 @@ pub unsafe extern "C" fn appose_service_task(
     })
 }
 
-/// Makes a task as `appose_service_task` does, with inputs from a map
-/// (NULL for none; arrays and blocks in it are shared, not copied).
+/// Makes a task as `appose_service_task` does (starting the service if
+/// needed, which blocks as `appose_service_start` does), with inputs from a
+/// map (NULL for none; arrays and blocks in it are shared, not copied).
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_task_map(
     service: *mut appose_service,
@@ -170,6 +174,11 @@ pub unsafe extern "C" fn appose_service_task_map(
 /// for it to exit, then kills its process group. Writes the exit code (128 +
 /// signal number if killed; -1 if never started) to `exit_code_out` unless
 /// it is NULL. `APPOSE_STATUS_REENTRANT` from inside a callback.
+///
+/// Blocks up to `timeout_ms` for the worker to exit; if it has to be killed,
+/// up to 2 s more for its output to drain; then up to `timeout_ms` again for
+/// running listeners to return (`APPOSE_STATUS_LISTENER_BUSY` if one does
+/// not): about twice `timeout_ms` at most.
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_close(
     service: *mut appose_service,
@@ -187,9 +196,9 @@ pub unsafe extern "C" fn appose_service_close(
     })
 }
 
-/// Waits up to `timeout_ms` (negative: no limit) for the worker to exit by
-/// itself, without closing its stdin (unlike `appose_service_close`), and
-/// writes its exit code (128 + signal if killed; -1 if unknown or never
+/// Waits for the worker to exit by itself, without closing its stdin
+/// (unlike `appose_service_close`). Blocks up to `timeout_ms` (negative: no
+/// limit). Writes its exit code (128 + signal if killed; -1 if unknown or never
 /// started) to `exit_code_out` unless it is NULL. `APPOSE_STATUS_TIMEOUT`
 /// when it still runs; `APPOSE_STATUS_REENTRANT` from inside a callback.
 #[no_mangle]
@@ -210,6 +219,7 @@ pub unsafe extern "C" fn appose_service_wait_exit(
 }
 
 /// Kills the worker's whole process group at once; pending tasks end CRASHED.
+/// Does not block: the signal is sent, the exit is noticed later.
 #[no_mangle]
 pub extern "C" fn appose_service_kill(
     service: *mut appose_service,
@@ -224,7 +234,7 @@ pub extern "C" fn appose_service_kill(
 /// Whether the worker process is running.
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_is_alive(
-    service: *mut appose_service,
+    service: *const appose_service,
     alive_out: *mut bool,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -232,6 +242,32 @@ pub unsafe extern "C" fn appose_service_is_alive(
         let service = handle::get(service)?;
         check_out(alive_out, "alive_out")?;
         *alive_out = service.is_alive();
+        Ok(())
+    })
+}
+
+/// The worker's process id (with a launcher such as `pixi run`, the
+/// launcher's). `APPOSE_STATUS_INVALID_STATE` before the service has
+/// started. After the worker exits it is still the id the worker had, which
+/// the system may since have given to another process: to end the worker,
+/// use `appose_service_kill` rather than signalling the id.
+#[no_mangle]
+pub unsafe extern "C" fn appose_service_pid(
+    service: *const appose_service,
+    pid_out: *mut i64,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let service = handle::get(service)?;
+        check_out(pid_out, "pid_out")?;
+        let pid = service.pid().ok_or_else(|| {
+            FfiError::new(
+                appose_status::APPOSE_STATUS_INVALID_STATE,
+                "the service has not started, so it has no process id yet \
+                 (appose_service_start or a task starts it)",
+            )
+        })?;
+        *pid_out = i64::from(pid);
         Ok(())
     })
 }
@@ -244,7 +280,7 @@ fn lines_json(lines: Vec<String>) -> String {
 /// strings (free with `appose_string_free`).
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_invalid_lines(
-    service: *mut appose_service,
+    service: *const appose_service,
     json_out: *mut *mut c_char,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -260,7 +296,7 @@ pub unsafe extern "C" fn appose_service_invalid_lines(
 /// `appose_string_free`).
 #[no_mangle]
 pub unsafe extern "C" fn appose_service_error_lines(
-    service: *mut appose_service,
+    service: *const appose_service,
     json_out: *mut *mut c_char,
     error_out: *mut *mut appose_error,
 ) -> appose_status {

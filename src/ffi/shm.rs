@@ -12,7 +12,9 @@ use crate::SharedMemory;
 /// killed, by the next process that uses the library. Free with
 /// `appose_shm_free`. Its pages are reserved in /dev/shm: a block that does
 /// not fit gives `APPOSE_STATUS_IO`, with the sizes and the fix in
-/// `appose_last_error()`, instead of SIGBUS at the first write.
+/// `appose_last_error()`, instead of SIGBUS at the first write. Blocks while
+/// the pages are reserved (allocated and zeroed): time grows with `rsize`,
+/// a few tenths of a second per GiB.
 #[no_mangle]
 pub unsafe extern "C" fn appose_shm_create(
     rsize: usize,
@@ -27,7 +29,8 @@ pub unsafe extern "C" fn appose_shm_create(
 }
 
 /// Creates a block with a given name (no leading slash). Owned, as
-/// `appose_shm_create`. `APPOSE_STATUS_ALREADY_EXISTS` if the name is taken.
+/// `appose_shm_create`, and blocks as it does. `APPOSE_STATUS_ALREADY_EXISTS`
+/// if the name is taken.
 #[no_mangle]
 pub unsafe extern "C" fn appose_shm_create_named(
     name: *const c_char,

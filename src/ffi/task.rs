@@ -115,7 +115,8 @@ pub unsafe extern "C" fn appose_task_listen(
 }
 
 /// Sends the task to the worker. `APPOSE_STATUS_INVALID_STATE` if it was
-/// started already.
+/// started already. Does not block: a request the worker's stdin cannot
+/// take yet waits in memory.
 #[no_mangle]
 pub extern "C" fn appose_task_start(
     task: *mut appose_task,
@@ -127,7 +128,7 @@ pub extern "C" fn appose_task_start(
     })
 }
 
-/// Waits for the task to finish (starting it if INITIAL), at most
+/// Blocks until the task finishes (starting it if INITIAL), at most
 /// `timeout_ms` milliseconds (negative: no limit). Returns OK for COMPLETE,
 /// `APPOSE_STATUS_TASK_FAILED` / `_CANCELED` / `_CRASHED` otherwise (the error
 /// text in `appose_last_error()`), `APPOSE_STATUS_TIMEOUT` if time ran out
@@ -162,7 +163,7 @@ pub extern "C" fn appose_task_cancel(
 /// The task's current status.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_get_status(
-    task: *mut appose_task,
+    task: *const appose_task,
     status_out: *mut appose_task_status,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -189,7 +190,7 @@ pub extern "C" fn appose_task_status_str(status: std::ffi::c_int) -> *const c_ch
 /// `appose_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_outputs_json(
-    task: *mut appose_task,
+    task: *const appose_task,
     json_out: *mut *mut c_char,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -206,7 +207,7 @@ pub unsafe extern "C" fn appose_task_outputs_json(
 /// Free with `appose_map_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_outputs(
-    task: *mut appose_task,
+    task: *const appose_task,
     map_out: *mut *mut appose_map,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -222,7 +223,7 @@ pub unsafe extern "C" fn appose_task_outputs(
 /// `appose_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_result_json(
-    task: *mut appose_task,
+    task: *const appose_task,
     json_out: *mut *mut c_char,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -238,7 +239,7 @@ pub unsafe extern "C" fn appose_task_result_json(
 /// absent). Free with `appose_value_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_result(
-    task: *mut appose_task,
+    task: *const appose_task,
     value_out: *mut *mut super::value::appose_value,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -256,7 +257,7 @@ pub unsafe extern "C" fn appose_task_result(
 /// none. Free with `appose_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_error(
-    task: *mut appose_task,
+    task: *const appose_task,
     text_out: *mut *mut c_char,
     error_out: *mut *mut appose_error,
 ) -> appose_status {
@@ -271,7 +272,7 @@ pub unsafe extern "C" fn appose_task_error(
 /// The task's id, as sent to the worker. Free with `appose_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_id(
-    task: *mut appose_task,
+    task: *const appose_task,
     id_out: *mut *mut c_char,
     error_out: *mut *mut appose_error,
 ) -> appose_status {

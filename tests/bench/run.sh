@@ -22,7 +22,6 @@ mkdir -p "$out"
 echo "== building" >&2
 bash tests/support/python-env.sh "$root/target/tmp/python-env"
 cargo build --release --quiet --lib --example bench_client
-ln -sf libappose.so target/release/libappose.so.0
 cc -O2 -std=c11 -Wall -Wextra -Werror -o "$out/floor" tests/bench/floor.c
 cc -O2 -std=c11 -Wall -Wextra -Werror -o "$out/null_worker" tests/bench/null_worker.c
 cc -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$out/client" tests/bench/client.c \

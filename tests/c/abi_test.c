@@ -2,7 +2,8 @@
  * The C ABI from C: a real task with a listener, and the error paths (NULL
  * arguments, invalid UTF-8, bad JSON, freed handles, userdata released once,
  * blocking calls refused inside a callback, a builder refusing to delete a
- * directory that is not an environment).
+ * directory that is not an environment), getters through const handles, the
+ * worker's process id against /proc, absolute program paths.
  *
  * Usage: abi_test PYTHON_ENV_DIR
  */
@@ -140,16 +141,24 @@ static void test_task(const char *env_dir) {
   CHECK(rec.reentrant_refused == 7);
   CHECK(atomic_load(&frees) == 1);
 
-  OK(appose_task_get_status(task, &status, NULL));
+  /* Getters take const handles (a warning, so an error here, if not). */
+  const appose_task *done = task;
+  OK(appose_task_get_status(done, &status, NULL));
   CHECK(status == APPOSE_TASK_COMPLETE);
-  OK(appose_task_outputs_json(task, &text, NULL));
+  OK(appose_task_outputs_json(done, &text, NULL));
   CHECK(strcmp(text, "{\"total\":20,\"nan\":NaN}") == 0);
   appose_string_free(text);
-  OK(appose_task_result_json(task, &text, NULL));
+  OK(appose_task_result_json(done, &text, NULL));
   CHECK(strcmp(text, "null") == 0);
   appose_string_free(text);
-  OK(appose_task_error(task, &text, NULL));
+  OK(appose_task_error(done, &text, NULL));
   CHECK(text == NULL);
+  OK(appose_task_id(done, &text, NULL));
+  CHECK(text != NULL && strlen(text) > 0);
+  appose_string_free(text);
+  appose_map *outputs = NULL;
+  OK(appose_task_outputs(done, &outputs, NULL));
+  OK(appose_map_free(outputs));
   /* Too late for listeners: refused, and the caller keeps its userdata. */
   CHECK_STATUS(appose_task_listen(task, on_event, &rec, count_free, NULL), APPOSE_STATUS_INVALID_STATE);
   CHECK(atomic_load(&frees) == 1);
@@ -192,6 +201,86 @@ static void test_task(const char *env_dir) {
     nanosleep(&ts, NULL);
   }
   CHECK(atomic_load(&frees) == 3);
+}
+
+/* The text of a /proc file, NULs (between cmdline's arguments) made spaces;
+ * "" when it cannot be read. */
+static void read_proc(long pid, const char *what, char *buf, size_t size) {
+  char path[64];
+  size_t n = 0;
+  snprintf(path, sizeof path, "/proc/%ld/%s", pid, what);
+  FILE *f = fopen(path, "rb");
+  if (f != NULL) {
+    n = fread(buf, 1, size - 1, f);
+    fclose(f);
+  }
+  for (size_t i = 0; i < n; i++)
+    if (buf[i] == '\0')
+      buf[i] = ' ';
+  buf[n] = '\0';
+}
+
+/* The parent pid in /proc/<pid>/stat ("pid (comm) state ppid ..."). */
+static long parent_of(long pid) {
+  char stat[512];
+  long ppid = -1;
+  read_proc(pid, "stat", stat, sizeof stat);
+  const char *after = strrchr(stat, ')');
+  if (after == NULL || sscanf(after + 1, " %*c %ld", &ppid) != 1)
+    return -1;
+  return ppid;
+}
+
+/* appose_service_pid: refused before start; our child, running what the
+ * service runs, while alive; the same id after the worker exits. The
+ * program is an absolute path, which appose_env_service takes as it is. */
+static void test_service_pid(const char *env_dir) {
+  appose_env *env = NULL;
+  appose_service *service = NULL;
+  char text[4096];
+  int64_t pid = -7;
+  int exit_code = -2;
+  bool alive = false;
+  const char *missing[] = {"/no/such/dir/sh"};
+  const char *candidates[] = {"/no/such/dir/sh", "/bin/sh"};
+  /* Exits with 3 when its stdin closes. */
+  const char *args[] = {"-c", "read line; exit 3", "appose-pid-test"};
+
+  OK(appose_env_wrap(env_dir, &env, NULL));
+  CHECK_STATUS(appose_env_service(env, missing, 1, args, 3, &service, NULL), APPOSE_STATUS_NOT_FOUND);
+  CHECK(strstr(appose_last_error(), "/no/such/dir/sh") != NULL);
+  CHECK(service == NULL);
+  OK(appose_env_service(env, candidates, 2, args, 3, &service, NULL));
+  OK(appose_env_free(env));
+
+  const appose_service *view = service;
+  CHECK_STATUS(appose_service_pid(view, &pid, NULL), APPOSE_STATUS_INVALID_STATE);
+  CHECK(pid == -7);
+  CHECK_STATUS(appose_service_pid(view, NULL, NULL), APPOSE_STATUS_NULL_ARGUMENT);
+  OK(appose_service_start(service, NULL));
+  OK(appose_service_pid(view, &pid, NULL));
+  CHECK(pid > 0);
+  OK(appose_service_is_alive(view, &alive, NULL));
+  CHECK(alive);
+  CHECK(parent_of((long)pid) == (long)getpid());
+  read_proc((long)pid, "cmdline", text, sizeof text);
+  CHECK(strcmp(text, "/bin/sh -c read line; exit 3 appose-pid-test ") == 0);
+
+  OK(appose_service_close(service, 30000, &exit_code, NULL));
+  CHECK(exit_code == 3);
+  OK(appose_service_is_alive(view, &alive, NULL));
+  CHECK(!alive);
+  int64_t after = -7;
+  OK(appose_service_pid(view, &after, NULL));
+  CHECK(after == pid);
+  char *lines = NULL;
+  OK(appose_service_error_lines(view, &lines, NULL));
+  CHECK(strcmp(lines, "[]") == 0);
+  appose_string_free(lines);
+  OK(appose_service_invalid_lines(view, &lines, NULL));
+  CHECK(strcmp(lines, "[]") == 0);
+  appose_string_free(lines);
+  OK(appose_service_free(service));
 }
 
 static void on_progress(void *userdata, const char *title, uint64_t current, uint64_t maximum) {
@@ -314,6 +403,7 @@ int main(int argc, char **argv) {
   }
   test_error_paths();
   test_task(argv[1]);
+  test_service_pid(argv[1]);
   test_builder(argv[1]);
   test_builder_delete();
   if (failures == 0)

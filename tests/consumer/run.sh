@@ -13,7 +13,10 @@ trap 'rm -rf "$scratch"' EXIT
 prefix="$scratch/prefix"
 
 cmake --install "$build" --prefix "$prefix" > /dev/null
-test -L "$prefix/lib/libappose.so.0" && test -f "$prefix/lib/appose.pc" -o -f "$prefix/lib/pkgconfig/appose.pc"
+# The installed library's SONAME is a link in the prefix, as is libappose.so.
+soname=$(readelf -d "$prefix/lib/libappose.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+test -n "$soname" && test -L "$prefix/lib/$soname" && test -L "$prefix/lib/libappose.so"
+test -f "$prefix/lib/pkgconfig/appose.pc"
 
 cmake -S "$root/tests/consumer" -B "$scratch/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_BUILD_RPATH="$prefix/lib" > /dev/null

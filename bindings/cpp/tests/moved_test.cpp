@@ -94,6 +94,7 @@ TEST(MovedFrom, ServiceAndTask) {
   EXPECT_USED_AFTER_MOVE(svc.close(1s), kService);
   EXPECT_USED_AFTER_MOVE(svc.kill(), kService);
   EXPECT_USED_AFTER_MOVE(svc.alive(), kService);
+  EXPECT_USED_AFTER_MOVE(svc.pid(), kService);
   EXPECT_USED_AFTER_MOVE(svc.invalid_lines(), kService);
   EXPECT_USED_AFTER_MOVE(svc.error_lines(), kService);
   EXPECT_USED_AFTER_MOVE(svc.capi(), kService);

@@ -5,11 +5,17 @@
 #include <atomic>
 #include <functional>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 #include "appose/appose.hpp"
 
@@ -41,6 +47,22 @@ const char* kCollatz =
 
 void wait_until(const std::function<bool()>& cond) {
   for (int i = 0; i < 3000 && !cond(); ++i) std::this_thread::sleep_for(10ms);
+}
+
+// Calls that only read take const handles; calls that change an object or
+// block do not, so a const wrapper cannot make them.
+static_assert(std::is_invocable_v<decltype(&appose_task_get_status), const appose_task*, appose_task_status*,
+                                  appose_error**>);
+static_assert(std::is_invocable_v<decltype(&appose_service_pid), const appose_service*, int64_t*, appose_error**>);
+static_assert(!std::is_invocable_v<decltype(&appose_task_wait), const appose_task*, int64_t, appose_error**>);
+static_assert(!std::is_invocable_v<decltype(&appose_service_kill), const appose_service*, appose_error**>);
+static_assert(std::is_same_v<decltype(std::declval<const appose::Task&>().capi()), const appose_task*>);
+static_assert(std::is_same_v<decltype(std::declval<appose::Task&>().capi()), appose_task*>);
+
+/// A file's whole text ("" when it cannot be read).
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 }  // namespace
@@ -200,4 +222,34 @@ TEST(Task, JsonInputsAndMovedHandles) {
   moved.wait();
   EXPECT_EQ(moved.outputs_json(), R"({"sum":42,"big":1180591620717411303424})");
   EXPECT_THROW(svc.task_json("1", "{not json"), appose::Error);
+}
+
+TEST(Service, PidIsTheWorkersProcessBeforeAndAfterItExits) {
+  auto svc = python();
+  const appose::Service& view = svc;  // every getter works through a const reference
+  try {
+    (void)view.pid();
+    ADD_FAILURE() << "pid() before start did not throw";
+  } catch (const appose::Error& e) {
+    EXPECT_EQ(e.status(), APPOSE_STATUS_INVALID_STATE);
+  }
+  svc.start();
+  Closing c{svc};
+  int64_t pid = view.pid();
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(view.alive());
+  // Our child, running the worker (cmdline's arguments are NUL-separated).
+  std::string dir = "/proc/" + std::to_string(pid);
+  std::string stat = slurp(dir + "/stat");
+  std::string after_name = stat.substr(stat.rfind(')') + 2);  // "S <ppid> ..."
+  EXPECT_EQ(std::stol(after_name.substr(2)), static_cast<long>(getpid())) << stat;
+  EXPECT_NE(slurp(dir + "/cmdline").find("appose.python_worker"), std::string::npos);
+  auto task = svc.task("6 * 7");
+  task.wait();
+  const appose::Task& done = task;
+  EXPECT_EQ(done.status(), appose::TaskStatus::Complete);
+  EXPECT_EQ(done.result_json(), "42");
+  EXPECT_EQ(svc.close(10s), 0);
+  EXPECT_FALSE(view.alive());
+  EXPECT_EQ(view.pid(), pid);
 }

@@ -88,7 +88,8 @@ class Builder {
     return detail::take(s);
   }
 
-  appose_builder* capi() const { return h_.get(); }
+  appose_builder* capi() { return h_.get(); }
+  const appose_builder* capi() const { return h_.get(); }
 
  private:
   using Handle = detail::Owned<appose_builder, appose_builder_free>;

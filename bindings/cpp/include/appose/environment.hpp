@@ -71,7 +71,8 @@ class Environment {
     return Service(p);
   }
 
-  appose_env* capi() const { return h_.get(); }
+  appose_env* capi() { return h_.get(); }
+  const appose_env* capi() const { return h_.get(); }
   appose_env* release() { return h_.release(); }
 
  private:

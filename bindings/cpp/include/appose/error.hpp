@@ -89,6 +89,8 @@ APPOSE_WRAPPER(appose_map, "appose::Map", true);
 /// A move-only owner of a C handle, freed with `Free`. A wrapper moved from
 /// (or released) holds none: `get` then throws rather than hand the library
 /// NULL, so every method of a moved-from wrapper fails the same clear way.
+/// `get` on a const owner gives a const handle, which only the C calls that
+/// read an object take: a const method cannot call one that changes it.
 template <typename T, appose_status (*Free)(T*)>
 class Owned {
  public:
@@ -107,18 +109,11 @@ class Owned {
   ~Owned() { reset(); }
 
   /// The handle; throws `Error` when there is none.
-  T* get() const {
-    if (p_ == nullptr) {
-      throw Error(APPOSE_STATUS_INVALID_HANDLE,
-                  std::string(Wrapper<T>::name) +
-                      (Wrapper<T>::releasable ? " used after it was moved from or released"
-                                              : " used after it was moved from"));
-    }
-    return p_;
-  }
+  T* get() { return checked(); }
+  const T* get() const { return checked(); }
   /// Gives the handle up (throws as `get` when there is none).
   T* release() {
-    T* p = get();
+    T* p = checked();
     p_ = nullptr;
     return p;
   }
@@ -127,6 +122,16 @@ class Owned {
   }
 
  private:
+  T* checked() const {
+    if (p_ == nullptr) {
+      throw Error(APPOSE_STATUS_INVALID_HANDLE,
+                  std::string(Wrapper<T>::name) +
+                      (Wrapper<T>::releasable ? " used after it was moved from or released"
+                                              : " used after it was moved from"));
+    }
+    return p_;
+  }
+
   T* p_ = nullptr;
 };
 

@@ -131,7 +131,8 @@ class NDArray {
     return SharedMemory(p);
   }
 
-  appose_ndarray* capi() const { return h_.get(); }
+  appose_ndarray* capi() { return h_.get(); }
+  const appose_ndarray* capi() const { return h_.get(); }
   appose_ndarray* release() { return h_.release(); }
 
  private:

@@ -4,6 +4,7 @@
 #define APPOSE_SERVICE_HPP
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -87,7 +88,8 @@ class Service {
 
   /// Closes the worker's stdin and waits for it to exit, killing it after
   /// `timeout` (none: wait as long as it takes). Returns the exit code
-  /// (128 + signal when killed; -1 if it never started).
+  /// (128 + signal when killed; -1 if it never started). Blocks up to about
+  /// twice `timeout`: the second for listeners still running to return.
   int close(std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
     int code = -1;
     detail::call(appose_service_close, h_.get(), timeout ? static_cast<int64_t>(timeout->count()) : -1, &code);
@@ -99,6 +101,15 @@ class Service {
     bool b = false;
     detail::call(appose_service_is_alive, h_.get(), &b);
     return b;
+  }
+  /// The worker's process id (a launcher's, such as `pixi run`, when there
+  /// is one). Throws APPOSE_STATUS_INVALID_STATE before the service starts;
+  /// after the worker exits, still the id it had (which may have been
+  /// reused since: end the worker with `kill`, not by signalling the id).
+  int64_t pid() const {
+    int64_t pid = 0;
+    detail::call(appose_service_pid, h_.get(), &pid);
+    return pid;
   }
   /// Worker stdout lines that were not responses.
   std::vector<std::string> invalid_lines() const {
@@ -113,7 +124,8 @@ class Service {
     return detail::parse_string_array(detail::take(s));
   }
 
-  appose_service* capi() const { return h_.get(); }
+  appose_service* capi() { return h_.get(); }
+  const appose_service* capi() const { return h_.get(); }
 
  private:
   Task task_with(const std::string& script, const Map* inputs, const char* queue) {

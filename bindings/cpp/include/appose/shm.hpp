@@ -66,7 +66,8 @@ class SharedMemory {
   }
   void set_unlink_on_free(bool unlink) { detail::call(appose_shm_set_unlink_on_free, h_.get(), unlink); }
 
-  appose_shm* capi() const { return h_.get(); }
+  appose_shm* capi() { return h_.get(); }
+  const appose_shm* capi() const { return h_.get(); }
   appose_shm* release() { return h_.release(); }
 
  private:

@@ -149,7 +149,8 @@ class Task {
     return detail::take(s);
   }
 
-  appose_task* capi() const { return h_.get(); }
+  appose_task* capi() { return h_.get(); }
+  const appose_task* capi() const { return h_.get(); }
 
  private:
   void finish(const detail::ErrorOut& err, appose_status st) {

@@ -98,7 +98,8 @@ class Map {
     return detail::take(s);
   }
 
-  appose_map* capi() const { return h_.get(); }
+  appose_map* capi() { return h_.get(); }
+  const appose_map* capi() const { return h_.get(); }
   appose_map* release() { return h_.release(); }
 
  private:
