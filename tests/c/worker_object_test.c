@@ -174,8 +174,21 @@ static void worker_objects(appose_service *svc) {
   appose_task_free(t);
 }
 
-static void release(appose_service *svc) {
-  int64_t before = exports(svc);
+/* Polls the worker's export count until it is `want` (releases are
+ * batched and asynchronous); the last count seen. */
+static int64_t exports_become(appose_service *svc, int64_t want) {
+  int64_t now = exports(svc);
+  for (int i = 0; i < 300 && now != want; i++) {
+    sleep_ms(100);
+    now = exports(svc);
+  }
+  return now;
+}
+
+/* `base` is the export count before this program made any object; the
+ * variable `label` (put by worker_objects) is the one export that stays. */
+static void release(appose_service *svc, int64_t base) {
+  CHECK(exports_become(svc, base + 1) == base + 1); /* earlier objects gone */
   appose_value *many = result_of(svc, "[object() for _ in range(2000)]");
   size_t n = 0;
   OK(appose_value_len(many, &n, NULL));
@@ -186,23 +199,14 @@ static void release(appose_service *svc) {
   OK(appose_value_at(many, 0, &first, NULL));
   OK(appose_value_worker_object(first, &kept, NULL));
   appose_value_free(first);
-  CHECK(exports(svc) == before + 2000);
+  CHECK(exports(svc) == base + 1 + 2000);
   appose_value_free(many);
-  int64_t now = -1;
-  for (int i = 0; i < 300 && now != before + 1; i++) {
-    sleep_ms(100);
-    now = exports(svc);
-  }
-  CHECK(now == before + 1);
+  CHECK(exports_become(svc, base + 2) == base + 2);
   appose_value *cls = NULL;
   OK(appose_worker_object_attr(kept, "__class__", &cls, NULL));
   appose_value_free(cls);
   appose_worker_object_free(kept);
-  for (int i = 0; i < 300 && now != before; i++) {
-    sleep_ms(100);
-    now = exports(svc);
-  }
-  CHECK(now == before);
+  CHECK(exports_become(svc, base + 1) == base + 1);
 }
 
 int main(int argc, char **argv) {
@@ -217,9 +221,10 @@ int main(int argc, char **argv) {
   appose_env_free(env);
   if (svc == NULL)
     return 1;
+  int64_t base = exports(svc);
   value_tree(svc);
   worker_objects(svc);
-  release(svc);
+  release(svc, base);
   OK(appose_service_close(svc, 10000, NULL, NULL));
   appose_service_free(svc);
   if (failures == 0)
