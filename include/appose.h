@@ -1396,6 +1396,29 @@ enum appose_status appose_task_error(const struct appose_task *task,
                                      struct appose_error **error_out);
 
 /**
+ * The task's script. Free with `appose_string_free`.
+ */
+enum appose_status appose_task_script(const struct appose_task *task,
+                                      char **script_out,
+                                      struct appose_error **error_out);
+
+/**
+ * The worker queue the task runs on (`"main"`, ...); NULL is written when
+ * it runs on any thread. Free with `appose_string_free`.
+ */
+enum appose_status appose_task_queue(const struct appose_task *task,
+                                     char **queue_out,
+                                     struct appose_error **error_out);
+
+/**
+ * The task's inputs as a new map handle (arrays and blocks shared, not
+ * copied). Free with `appose_map_free`.
+ */
+enum appose_status appose_task_inputs(const struct appose_task *task,
+                                      struct appose_map **map_out,
+                                      struct appose_error **error_out);
+
+/**
  * The task's id, as sent to the worker. Free with `appose_string_free`.
  */
 enum appose_status appose_task_id(const struct appose_task *task,

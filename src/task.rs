@@ -364,6 +364,11 @@ impl Task {
         &self.inner.script
     }
 
+    /// The inputs the task was made with.
+    pub fn inputs(&self) -> &Map {
+        &self.inner.inputs
+    }
+
     pub fn queue(&self) -> Option<&str> {
         self.inner.queue.as_deref()
     }

@@ -269,6 +269,55 @@ pub unsafe extern "C" fn appose_task_error(
     })
 }
 
+/// The task's script. Free with `appose_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_task_script(
+    task: *const appose_task,
+    script_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let task = handle::get(task)?;
+        check_out(script_out, "script_out")?;
+        *script_out = string_out(task.script());
+        Ok(())
+    })
+}
+
+/// The worker queue the task runs on (`"main"`, ...); NULL is written when
+/// it runs on any thread. Free with `appose_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_task_queue(
+    task: *const appose_task,
+    queue_out: *mut *mut c_char,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let task = handle::get(task)?;
+        check_out(queue_out, "queue_out")?;
+        *queue_out = task.queue().map_or(ptr::null_mut(), string_out);
+        Ok(())
+    })
+}
+
+/// The task's inputs as a new map handle (arrays and blocks shared, not
+/// copied). Free with `appose_map_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_task_inputs(
+    task: *const appose_task,
+    map_out: *mut *mut appose_map,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let task = handle::get(task)?;
+        check_out(map_out, "map_out")?;
+        *map_out = handle::insert(std::sync::Arc::new(std::sync::Mutex::new(
+            task.inputs().clone(),
+        )));
+        Ok(())
+    })
+}
+
 /// The task's id, as sent to the worker. Free with `appose_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn appose_task_id(
@@ -294,6 +343,62 @@ pub extern "C" fn appose_task_free(task: *mut appose_task) -> appose_status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tasks_script_queue_and_inputs_read_back() {
+        let env = crate::Environment::system().unwrap();
+        // Never started: `task` needs a service, not a running worker.
+        let svc = env.service(&["sleep"], &["300".to_owned()]).unwrap();
+        let mut inputs = crate::Map::new();
+        inputs.insert("x", crate::Value::from(5));
+        let t = svc.task("x * 2", Some(inputs), Some("main")).unwrap();
+        let plain = svc.task("1", None, None).unwrap();
+        let (h, p) = (
+            handle::insert::<appose_task>(t),
+            handle::insert::<appose_task>(plain),
+        );
+        let read = |f: unsafe extern "C" fn(
+            *const appose_task,
+            *mut *mut c_char,
+            *mut *mut appose_error,
+        ) -> appose_status,
+                    h: *mut appose_task| {
+            let mut out = ptr::null_mut();
+            // SAFETY: a live handle and a writable out-parameter.
+            assert_eq!(
+                unsafe { f(h, &mut out, ptr::null_mut()) },
+                appose_status::APPOSE_STATUS_OK
+            );
+            (!out.is_null()).then(|| {
+                // SAFETY: a string the library made.
+                let s = unsafe { std::ffi::CStr::from_ptr(out) }
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                unsafe { crate::ffi::appose_string_free(out) };
+                s
+            })
+        };
+        assert_eq!(read(appose_task_script, h).as_deref(), Some("x * 2"));
+        assert_eq!(read(appose_task_queue, h).as_deref(), Some("main"));
+        assert_eq!(read(appose_task_queue, p), None);
+        let mut map = ptr::null_mut();
+        // SAFETY: as above.
+        assert_eq!(
+            unsafe { appose_task_inputs(h, &mut map, ptr::null_mut()) },
+            appose_status::APPOSE_STATUS_OK
+        );
+        let Ok(m) = handle::get(map) else {
+            panic!("the inputs map handle is not live")
+        };
+        assert_eq!(
+            crate::lock(&m).get("x").and_then(crate::Value::as_i64),
+            Some(5)
+        );
+        for r in [handle::remove(map), handle::remove(h), handle::remove(p)] {
+            assert!(r.is_ok());
+        }
+    }
 
     #[test]
     fn status_numbers_and_names_come_from_one_table() {
