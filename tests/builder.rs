@@ -515,29 +515,36 @@ fn custom_environments_use_directories_as_they_are() {
     assert_eq!(b.rebuild().unwrap_err().kind(), ErrorKind::InvalidState);
 }
 
-/// The real tools, when this machine has them (it cannot reach conda-forge
-/// otherwise, so they are not installed by the tests' setup).
-#[test]
-fn real_pixi_and_micromamba_when_present() {
-    for tool in ["pixi", "micromamba"] {
-        let found = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-            .unwrap_or(false);
-        if !found {
-            println!("skipped: {tool} is not on PATH");
-            continue;
-        }
-        let root = tempfile::tempdir().unwrap();
-        let mut b = Builder::new(BuilderKind::from_name(tool).unwrap());
-        b.envs_root(root.path()).name("real").unwrap();
-        if tool == "pixi" {
-            b.conda("python").pypi("appose==0.12.0");
-        } else {
-            b.content("name: real\nchannels:\n  - conda-forge\ndependencies:\n  - python\n  - pip\n  - pip:\n    - appose==0.12.0\n");
-        }
-        let env = b.build().unwrap();
-        assert_eq!(run_task(&env, "6 * 7"), Value::from(42i64));
+/// A real tool, when this machine has it (it cannot reach conda-forge
+/// otherwise, so the tests' setup does not install it); a skip otherwise.
+fn real_tool_when_present(tool: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false);
+    if !found {
+        common::skip(&format!("the real {tool}: it is not on PATH"));
+        return;
     }
+    let root = tempfile::tempdir().unwrap();
+    let mut b = Builder::new(BuilderKind::from_name(tool).unwrap());
+    b.envs_root(root.path()).name("real").unwrap();
+    if tool == "pixi" {
+        b.conda("python").pypi("appose==0.12.0");
+    } else {
+        b.content("name: real\nchannels:\n  - conda-forge\ndependencies:\n  - python\n  - pip\n  - pip:\n    - appose==0.12.0\n");
+    }
+    let env = b.build().unwrap();
+    assert_eq!(run_task(&env, "6 * 7"), Value::from(42i64));
+}
+
+#[test]
+fn real_pixi_when_present() {
+    real_tool_when_present("pixi");
+}
+
+#[test]
+fn real_micromamba_when_present() {
+    real_tool_when_present("micromamba");
 }
 
 /// A user's directory: one file that must survive whatever the builder does.

@@ -3,6 +3,8 @@
 //! download refused, the mirror variable honoured, and uv installed from
 //! PyPI when no download works. One test: it sets a process-wide variable.
 
+mod common;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -197,6 +199,6 @@ fn tools_are_downloaded_unpacked_and_installed() {
             ["uv", "0.9.5"]
         );
     } else {
-        println!("skipped the PyPI fallback: python3 -m pip does not work here");
+        common::skip("the PyPI fallback: python3 -m pip does not work here");
     }
 }

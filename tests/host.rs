@@ -188,7 +188,9 @@ fn reaping_host_scenario() {
         !std::path::Path::new(&format!("/proc/{worker}")).exists()
     }));
     let Some(mut decoy) = decoy_with_pid(worker) else {
-        println!("skipped: could not place a process at pid {worker}");
+        common::skip(&format!(
+            "the recycled-pid decoy: could not place a process at pid {worker}"
+        ));
         return;
     };
     svc.kill();
@@ -214,7 +216,9 @@ fn a_host_that_reaps_children_never_gets_a_recycled_group_killed() {
         .args(["--pid", "--fork", "--mount-proc", "true"])
         .status();
     if !probe.is_ok_and(|s| s.success()) {
-        println!("skipped: cannot make a private PID namespace here (needs root and unshare)");
+        common::skip(
+            "the reaping host: cannot make a private PID namespace here (needs root and unshare)",
+        );
         return;
     }
     let out = Command::new("unshare")

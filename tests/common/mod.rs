@@ -132,6 +132,23 @@ impl PrivateShm {
     }
 }
 
+/// Reports that a test (or part of one) could not run here and why: printed,
+/// and recorded in `target/tmp/skipped.txt`, which `tests/run.sh` empties
+/// first and counts at the end, so a skip is reported as a skip rather than
+/// hidden among the passes.
+pub fn skip(what: &str) {
+    use std::io::Write;
+    println!("skipped: {what}");
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("skipped.txt");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "{what}");
+    }
+}
+
 /// Runs test `name` again in a private mount namespace with a fresh `/dev/shm`
 /// of its own, so that it can fill `/dev/shm` without touching the
 /// machine's. Returns true in that re-run, where the caller runs its
@@ -149,7 +166,7 @@ pub fn in_private_shm(name: &str, fs: PrivateShm) -> bool {
     if let Err(why) = private_shm_works(&mount) {
         let required = std::env::var("APPOSE_TEST_REQUIRE_PRIVATE_SHM").as_deref() == Ok("1");
         assert!(!required, "{name}: {why}");
-        println!("skipped: {name}: {why}");
+        skip(&format!("{name}: {why}"));
         return false;
     }
     let exe = std::env::current_exe().expect("the test binary's path");
