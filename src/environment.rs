@@ -128,7 +128,7 @@ impl Environment {
         }
         args.extend(jvm_args.iter().cloned());
         args.push(main_class.to_owned());
-        self.service(&["java", "bin/java"], &args)
+        self.service(&["java", "bin/java", "jre/bin/java"], &args)
     }
 
     /// A service running the first of `candidates` found in this environment,

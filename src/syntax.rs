@@ -40,13 +40,13 @@ impl Syntax {
     }
 
     /// A script reporting the value of `expr` as the task's `result`. The
-    /// peers end the script with the bare expression, but the Python worker
-    /// merges a dict result into the outputs (losing it as `result`), so
-    /// Python assigns it instead.
+    /// peers end the script with the bare expression, but both workers
+    /// merge a dict (map) result into the outputs, losing it as `result`:
+    /// the value is assigned instead.
     pub fn result(self, expr: &str) -> String {
         match self {
             Syntax::Python => format!("task.outputs[\"result\"] = {expr}"),
-            Syntax::Groovy => expr.to_owned(),
+            Syntax::Groovy => format!("task.outputs['result'] = ({expr})"),
         }
     }
 
@@ -79,9 +79,10 @@ impl Syntax {
     pub fn get_attribute(self, object: &str, attribute: &str) -> String {
         match self {
             Syntax::Python => format!("{object}.{attribute}"),
+            // A closure called at once: `try` is a statement in Groovy.
             Syntax::Groovy => format!(
-                "try {{ {object}.{attribute} }} \
-                 catch (groovy.lang.MissingPropertyException e) {{ {object}.&{attribute} }}"
+                "{{ -> try {{ {object}.{attribute} }} \
+                 catch (groovy.lang.MissingPropertyException e) {{ {object}.&{attribute} }} }}()"
             ),
         }
     }

@@ -269,12 +269,17 @@ fn a_numpy_result_returned_directly_is_a_usable_worker_object() {
         .unwrap();
     t.wait(Some(Duration::from_secs(60))).unwrap();
     let a = object(t.result().unwrap());
-    assert_eq!(a.attr("shape").unwrap(), appose::value::parse("[2, 3]").unwrap());
+    assert_eq!(
+        a.attr("shape").unwrap(),
+        appose::value::parse("[2, 3]").unwrap()
+    );
     assert_eq!(
         a.invoke("tolist", vec![]).unwrap(),
         appose::value::parse("[[0, 1, 2], [3, 4, 5]]").unwrap()
     );
-    let t = svc.task("import numpy as np\nnp.float32(1.5)", None, None).unwrap();
+    let t = svc
+        .task("import numpy as np\nnp.float32(1.5)", None, None)
+        .unwrap();
     t.wait(Some(Duration::from_secs(60))).unwrap();
     let x = object(t.result().unwrap());
     assert_eq!(x.invoke("item", vec![]).unwrap().as_f64(), Some(1.5));
