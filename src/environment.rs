@@ -123,8 +123,15 @@ impl Environment {
     ) -> Result<Service> {
         let mut args = Vec::new();
         if !classpath.is_empty() {
+            // Each element once, in the order given, as the peers build it.
+            let mut seen = std::collections::HashSet::new();
+            let unique: Vec<&str> = classpath
+                .iter()
+                .map(String::as_str)
+                .filter(|e| seen.insert(*e))
+                .collect();
             args.push("-cp".to_owned());
-            args.push(classpath.join(":"));
+            args.push(unique.join(":"));
         }
         args.extend(jvm_args.iter().cloned());
         args.push(main_class.to_owned());
@@ -227,6 +234,30 @@ mod tests {
         assert!(
             err.message().contains("python, python3, python.exe"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_groovy_class_path_names_each_element_once_and_java_is_found_in_jre() {
+        let dir = tempfile::tempdir().unwrap();
+        let jre = dir.path().join("jre/bin");
+        std::fs::create_dir_all(&jre).unwrap();
+        let java = jre.join("java");
+        std::fs::write(&java, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&java, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let env = Environment::new(dir.path(), vec![], vec![], vec![]);
+        let cp: Vec<String> = ["a.jar", "b.jar", "a.jar"].map(String::from).to_vec();
+        let svc = env.groovy(&cp, &["-Xmx1g".to_owned()]).unwrap();
+        assert_eq!(
+            svc.argv(),
+            [
+                java.to_str().unwrap(),
+                "-cp",
+                "a.jar:b.jar",
+                "-Xmx1g",
+                "org.apposed.appose.GroovyWorker"
+            ]
         );
     }
 
