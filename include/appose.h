@@ -42,12 +42,6 @@
 
 
 /**
- * Most events waiting in a queue before producers of non-terminal events
- * wait for the host to take some (a memory bound, like the dispatcher's).
- */
-#define MAX_WAITING 1024
-
-/**
  * Status of a fallible call. The numbers are part of the ABI and are never
  * reused or renumbered.
  */
@@ -242,12 +236,6 @@ typedef enum appose_response_type {
    */
   APPOSE_RESPONSE_CRASH = 5,
 } appose_response_type;
-
-/**
- * Element types both peers know. `Bool` is one byte (Java has it; Python's
- * NDArray cannot allocate it but reads it), `Float16` is Python's.
- */
-typedef struct DType DType;
 
 /**
  * An environment builder handle (see `appose_builder_*`).

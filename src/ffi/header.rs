@@ -7,6 +7,8 @@
 //! FFM or koffi, need no padding members). The structs and their fields are
 //! read from the header, so a new struct or field that has no entry in
 //! [`rust_layouts`] fails here.
+//!
+//! And the names it declares: all `appose_`/`APPOSE_` prefixed.
 
 use std::path::Path;
 use std::process::Command;
@@ -202,4 +204,82 @@ fn structs_have_the_same_layout_in_c_and_rust_without_padding() {
         }
         assert_eq!(end, c.size, "struct {name}: padding at the end");
     }
+}
+
+/// The names the header declares at file scope: macros, struct and enum
+/// tags, typedefs, enum constants and functions.
+fn declared_names(header: &str) -> Vec<String> {
+    let ident = |s: &str| -> String {
+        s.trim_start_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let last_ident = |s: &str| -> String {
+        s.rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .find(|w| !w.is_empty())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut names = Vec::new();
+    let mut in_enum = false;
+    for line in without_comments(header).lines() {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("#define ") {
+            names.push(ident(rest));
+        } else if let Some(rest) = t.strip_prefix("typedef ") {
+            let rest = rest.trim_start_matches("const ");
+            if let Some(tag) = rest
+                .strip_prefix("struct ")
+                .or_else(|| rest.strip_prefix("enum "))
+            {
+                names.push(ident(tag));
+                in_enum = rest.starts_with("enum ");
+            }
+            if let Some(p) = rest.find("(*") {
+                names.push(ident(&rest[p + 2..])); // a function pointer type
+            } else if rest.ends_with(';') {
+                names.push(last_ident(rest));
+            }
+        } else if let Some(rest) = t.strip_prefix('}') {
+            in_enum = false;
+            if rest.trim().len() > 1 {
+                names.push(last_ident(rest)); // `} name;` ends a typedef
+            }
+        } else if in_enum && !t.is_empty() && t != "{" {
+            names.push(ident(t));
+        } else if !line.starts_with([' ', '#']) && t.contains('(') {
+            names.push(last_ident(&t[..t.find('(').unwrap()])); // a function
+        }
+    }
+    names
+}
+
+/// Every name a C program sees from the header is `appose_`/`APPOSE_`
+/// prefixed, so that it cannot clash with the host's (cbindgen exports any
+/// public item it finds unless cbindgen.toml excludes it).
+#[test]
+fn the_header_declares_only_prefixed_names() {
+    let (_, text) = read_header();
+    let names = declared_names(&text);
+    for expected in [
+        "APPOSE_VERSION",
+        "appose_event",
+        "APPOSE_EVENT_BUILT",
+        "appose_queue_take",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} not read from the header: {names:?}"
+        );
+    }
+    let foreign: Vec<&String> = names
+        .iter()
+        .filter(|n| !(n.starts_with("appose_") || n.starts_with("APPOSE_")))
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "include/appose.h declares names without the appose prefix: {foreign:?} \
+         (exclude them in cbindgen.toml)"
+    );
 }
