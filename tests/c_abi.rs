@@ -161,6 +161,15 @@ fn c_ndarray_test_program_passes_and_leaves_no_block() {
     );
 }
 
+/// Many tasks on three services through one event queue, taken when its fd
+/// is readable and with no blocking call; a crash and a deaf worker's close
+/// through the queue; errors read on another thread; thread hooks.
+#[test]
+fn c_queue_test_program_passes() {
+    let exe = compile("tests/c/queue_test.c", &library_dir());
+    run_program(&exe, "queue_test: all checks passed");
+}
+
 /// Every function of the header with NULL pointers, invalid UTF-8 and freed
 /// handles, one argument at a time (generated from the header itself).
 #[test]

@@ -27,6 +27,8 @@ pub mod builder;
 pub mod environment;
 pub mod error;
 pub mod handle;
+#[cfg(test)]
+mod header;
 pub mod ndarray;
 pub mod queue;
 pub mod service;

@@ -79,6 +79,8 @@ def value(fn, ptype, pname, args, i):
         return '"x"'
     if ptype == "const char *const *":
         return "one_string"
+    if ptype == "const struct appose_value *const *":
+        return "one_value()"
     if ptype == "const size_t *":
         return "one_size"
     if ptype.endswith("*") and ptype not in ("void *",):
@@ -134,6 +136,7 @@ def main(header, out_path):
         "static appose_queue *mk_queue(void) { appose_queue *q = NULL; appose_queue_new(&q, NULL); return made(q, \"queue\"); }",
         "static appose_event_batch *mk_event_batch(void) { appose_event_batch *b = NULL; appose_queue *q = mk_queue(); appose_queue_take(q, 0, &b, NULL); appose_queue_free(q); return made(b, \"event_batch\"); }",
         "static appose_value *mk_value(void) { appose_value *v = NULL; appose_value_from_json(\"[1, {\\\"a\\\": 2}]\", &v, NULL); return made(v, \"value\"); }",
+        "static const appose_value *const *one_value(void) { static const appose_value *v[1]; v[0] = mk_value(); return v; }",
         "static appose_service *python_service = NULL;",
         "static appose_worker_object *mk_worker_object(void) {",
         "  if (python_service == NULL) {",
@@ -160,7 +163,9 @@ def main(header, out_path):
         valid = [value(name, t, p, args, i) for i, (t, p) in enumerate(args)]
         for i, (ptype, pname) in enumerate(args):
             is_ptr = ptype.endswith("*") or ptype in CALLBACKS
-            if is_ptr and ptype != "void *" and pname != "userdata":
+            # error_out is NULL in the valid calls already: a NULL "misuse"
+            # of it is a valid call, which succeeds and leaks its output.
+            if is_ptr and ptype != "void *" and pname not in ("userdata", "error_out"):
                 call_args = list(valid)
                 call_args[i] = "NULL"
                 call = f"{name}({', '.join(call_args)})"
@@ -170,7 +175,7 @@ def main(header, out_path):
                 elif (
                     is_free
                     or (name, pname) in OPTIONAL
-                    or pname in ("error_out", "queue")
+                    or (pname == "queue" and ptype == "const char *")
                     or ptype == "appose_userdata_free"
                 ):
                     lines.append(f"  {{ appose_status st = {call}; (void)st; calls++; }}")
