@@ -635,3 +635,39 @@ fn wait_exit_waits_without_closing_stdin() {
     .unwrap();
     assert_eq!(svc.wait_exit(LONG).unwrap(), Some(7));
 }
+
+/// A worker that answers each request as appose-java 0.9.0's GroovyWorker
+/// sometimes does: a "thread death" FAILURE first, then (for tasks whose
+/// script is "finish") the real LAUNCH and COMPLETION.
+const JANITOR_WORKER: &str = r#"
+import json, sys
+for line in sys.stdin:
+    req = json.loads(line)
+    t = req["task"]
+    print(json.dumps({"task": t, "responseType": "FAILURE", "error": "thread death"}), flush=True)
+    if req["script"] == "finish":
+        print(json.dumps({"task": t, "responseType": "LAUNCH"}), flush=True)
+        print(json.dumps({"task": t, "responseType": "COMPLETION", "outputs": {"result": 1}}), flush=True)
+"#;
+
+#[test]
+fn a_spurious_thread_death_is_overtaken_by_the_real_end_and_a_real_one_still_fails() {
+    let svc = python_program(&["-c", JANITOR_WORKER]);
+    let t = svc.task("finish", None, None).unwrap();
+    t.wait(LONG).unwrap();
+    assert_eq!(t.status(), TaskStatus::Complete);
+    assert_eq!(t.result(), Some(Value::from(1)));
+    // Nothing follows: after the grace (2 s) the FAILURE stands, and a
+    // caller waiting on the worker's pipe is woken for it.
+    let t = svc.task("die", None, None).unwrap();
+    let t0 = std::time::Instant::now();
+    let e = t.wait(LONG).unwrap_err();
+    assert!(
+        t0.elapsed() < Duration::from_secs(8),
+        "the waiter slept through the held failure: {:?}",
+        t0.elapsed()
+    );
+    assert_eq!(e.kind(), ErrorKind::TaskFailed);
+    assert_eq!(e.message(), "thread death");
+    assert_eq!(t.status(), TaskStatus::Failed);
+}

@@ -76,6 +76,38 @@ struct Pending {
 
 /// Turns readable, for good, once the worker has exited: every thread that
 /// waits on the worker's pipes also waits on it.
+/// Wakes a caller that leads reading (blocked in `poll` on the worker's
+/// output) when its task may have settled without any output: an eventfd
+/// polled with the pipe, drained by whoever wakes.
+struct Nudge {
+    fd: OwnedFd,
+}
+
+impl Nudge {
+    fn new() -> std::io::Result<Self> {
+        // SAFETY: plain syscall; the descriptor is owned right away.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: a fresh descriptor nobody else owns.
+        let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        Ok(Nudge { fd })
+    }
+
+    fn poke(&self) {
+        let one: u64 = 1;
+        // SAFETY: an 8-byte write to our eventfd.
+        unsafe { libc::write(self.fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+
+    fn drain(&self) {
+        let mut n: u64 = 0;
+        // SAFETY: an 8-byte read from our non-blocking eventfd.
+        unsafe { libc::read(self.fd.as_raw_fd(), (&mut n as *mut u64).cast(), 8) };
+    }
+}
+
 struct ExitLatch {
     fd: OwnedFd,
     at: OnceLock<Instant>,
@@ -122,6 +154,7 @@ pub(crate) struct ServiceInner {
     stdout: Mutex<Option<LineReader>>,
     reading: reader::ReadControl,
     latch: OnceLock<ExitLatch>,
+    nudge: OnceLock<Nudge>,
     process: Mutex<Option<Process>>,
     pending: Mutex<Pending>,
     pending_cv: Condvar,
@@ -204,6 +237,7 @@ impl Service {
             stdout: Mutex::new(None),
             reading: reader::ReadControl::default(),
             latch: OnceLock::new(),
+            nudge: OnceLock::new(),
             process: Mutex::new(None),
             pending: Mutex::new(Pending {
                 tasks: HashMap::new(),
@@ -368,6 +402,11 @@ impl Service {
     /// [`Service::call`] and worker objects.
     pub fn set_syntax(&self, syntax: Option<Syntax>) {
         *lock(&self.owner.inner.syntax) = syntax;
+    }
+
+    /// See `ServiceInner::fail_by_thread_death` (reader.rs).
+    pub(crate) fn deliver_held_death(&self, task: &str) {
+        self.owner.inner.fail_by_thread_death(task);
     }
 
     /// A reference that does not keep the service alive.

@@ -132,6 +132,7 @@ impl ServiceInner {
             .and_then(|kept| lines::set_nonblocking(&ours).map(|()| kept))
             .map_err(|e| Error::io("cannot make the worker's stdin", e))?;
         let latch = ExitLatch::new().map_err(|e| Error::io("cannot make an eventfd", e))?;
+        let nudge = super::Nudge::new().map_err(|e| Error::io("cannot make an eventfd", e))?;
         let (mut supervisor, lifeline) = spawn_supervisor()
             .map_err(|e| Error::io("cannot start the worker's supervisor (/bin/sh)", e))?;
         let group = supervisor.id() as libc::pid_t;
@@ -192,6 +193,7 @@ impl ServiceInner {
         let writer = Arc::new(Writer::new(ours, theirs_kept));
         let _ = self.writer.set(writer.clone());
         let _ = self.latch.set(latch);
+        let _ = self.nudge.set(nudge);
         setup.started = true;
         let debug = setup.debug.take();
         self.debug_on
