@@ -825,6 +825,42 @@ enum appose_status appose_env_java(const struct appose_env *env,
                                    struct appose_error **error_out);
 
 /**
+ * A service running the environment's python with `args` instead of the
+ * worker's (e.g. `"-m", "pip", "list"`), not started; `nargs` 0 gives the
+ * worker, as `appose_env_python`. Free with `appose_service_free`.
+ */
+enum appose_status appose_env_python_args(const struct appose_env *env,
+                                          const char *const *args,
+                                          size_t nargs,
+                                          struct appose_service **service_out,
+                                          struct appose_error **error_out);
+
+/**
+ * The environment's kind, as the peers name it: "pixi", "mamba", "uv" (a
+ * venv) or "custom" (any other directory). Static; never free it.
+ */
+enum appose_status appose_env_type(const struct appose_env *env,
+                                   const char **type_out,
+                                   struct appose_error **error_out);
+
+/**
+ * The kind of environment directory `dir` is, as `appose_env_type` names
+ * it, without wrapping it. Static; never free it.
+ */
+enum appose_status appose_env_dir_type(const char *dir,
+                                       const char **type_out,
+                                       struct appose_error **error_out);
+
+/**
+ * Writes 1 to `can_out` when `dir` is an environment a builder recognizes
+ * (a pixi project or environment, a conda environment, a venv), else 0;
+ * any directory can still be wrapped as a plain one.
+ */
+enum appose_status appose_env_can_wrap(const char *dir,
+                                       int32_t *can_out,
+                                       struct appose_error **error_out);
+
+/**
  * A new handle to the same environment (e.g. to keep the `env` of an
  * APPOSE_EVENT_BUILT beyond its batch). Free it with `appose_env_free`.
  */

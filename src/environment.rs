@@ -105,6 +105,25 @@ impl Environment {
         Ok(service)
     }
 
+    /// The environment's python with `args` instead of the worker's (e.g.
+    /// `-m pip list`), as a service (not started; its stdout is read as
+    /// responses, anything else kept as invalid lines). With no arguments,
+    /// the same as [`Environment::python`].
+    pub fn python_with(&self, args: &[String]) -> Result<Service> {
+        if args.is_empty() {
+            return self.python();
+        }
+        let service = self.service(PYTHON_CANDIDATES, args)?;
+        service.set_syntax(Some(crate::syntax::Syntax::Python));
+        Ok(service)
+    }
+
+    /// The kind of environment its base directory is, as the peers name it:
+    /// `"pixi"`, `"mamba"`, `"uv"` (a venv) or `"custom"` (anything else).
+    pub fn env_type(&self) -> &'static str {
+        crate::builder::detect(&self.base).name()
+    }
+
     /// A Groovy worker service (not started): `java -cp <classpath> <jvm
     /// args> org.apposed.appose.GroovyWorker`. The class path must hold the
     /// appose jar, its dependencies and Groovy.
@@ -259,6 +278,17 @@ mod tests {
                 "org.apposed.appose.GroovyWorker"
             ]
         );
+    }
+
+    #[test]
+    fn directories_are_told_apart_as_the_peers_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Environment::wrap(dir.path()).unwrap();
+        assert_eq!(env.env_type(), "custom");
+        assert!(!crate::builder::can_wrap(dir.path()));
+        std::fs::write(dir.path().join("pyvenv.cfg"), "home = /usr\n").unwrap();
+        assert_eq!(crate::builder::detect(dir.path()).name(), "uv");
+        assert!(crate::builder::can_wrap(dir.path()));
     }
 
     #[test]

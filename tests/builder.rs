@@ -777,3 +777,21 @@ fn the_current_directory_home_and_their_ancestors_are_refused() {
     survives(&cwd);
     survives(&home);
 }
+
+#[test]
+fn a_custom_builder_refuses_what_it_would_ignore() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new(BuilderKind::Custom);
+    b.base(dir.path()).channel("conda-forge").package("numpy");
+    let e = b.build().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidState);
+    assert!(
+        e.message().contains("channels, packages"),
+        "{}",
+        e.message()
+    );
+    let mut b = Builder::new(BuilderKind::Custom);
+    b.name("x").unwrap();
+    let e = b.build().unwrap_err();
+    assert!(e.message().contains("name"), "{}", e.message());
+}

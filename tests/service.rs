@@ -671,3 +671,22 @@ fn a_spurious_thread_death_is_overtaken_by_the_real_end_and_a_real_one_still_fai
     assert_eq!(e.message(), "thread death");
     assert_eq!(t.status(), TaskStatus::Failed);
 }
+
+#[test]
+fn python_with_other_arguments_runs_that_program() {
+    let env = appose::Environment::wrap(common::python_env()).unwrap();
+    let svc = env
+        .python_with(&[
+            "-c".to_owned(),
+            "import sys; print('hello'); sys.exit(3)".to_owned(),
+        ])
+        .unwrap();
+    svc.start().unwrap();
+    assert_eq!(svc.wait_exit(LONG).unwrap(), Some(3));
+    assert!(
+        svc.invalid_lines().iter().any(|l| l == "hello"),
+        "{:?}",
+        svc.invalid_lines()
+    );
+    assert_eq!(env.env_type(), "uv", "the test environment is a venv");
+}

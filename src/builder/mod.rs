@@ -488,6 +488,34 @@ impl Builder {
     }
 
     fn build_custom(&mut self) -> Result<Environment> {
+        // The peers' custom (simple) builder takes a directory and installs
+        // nothing: what it would ignore is refused instead.
+        let mut ignored = Vec::new();
+        if self.name.is_some() {
+            ignored.push("name (give the directory with base)");
+        }
+        if !self.channels.is_empty() {
+            ignored.push("channels");
+        }
+        if !self.packages.is_empty()
+            || !self.conda_packages.is_empty()
+            || !self.pypi_packages.is_empty()
+        {
+            ignored.push("packages");
+        }
+        if self.content.is_some() {
+            ignored.push("an environment description (content, file or url)");
+        }
+        if !ignored.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidState,
+                format!(
+                    "a custom environment is a directory used as it is, so it takes no {}: \
+                     use the uv, pixi or mamba builder to install packages",
+                    ignored.join(", ")
+                ),
+            ));
+        }
         let base = self.env_dir()?;
         std::fs::create_dir_all(&base)
             .map_err(|e| Error::io(format!("cannot create {}", base.display()), e))?;
@@ -637,6 +665,13 @@ fn layout(dir: &Path) -> Option<(&'static str, BuilderKind)> {
 /// What an existing directory is, as the peers tell it.
 pub fn detect(dir: &Path) -> BuilderKind {
     layout(dir).map_or(BuilderKind::Custom, |(_, kind)| kind)
+}
+
+/// Whether `dir` is an environment a builder recognizes (a pixi project or
+/// environment, a conda environment, a venv); any other directory can
+/// still be wrapped as a plain one.
+pub fn can_wrap(dir: &Path) -> bool {
+    layout(dir).is_some()
 }
 
 /// An existing environment directory as it is, without package work: pixi

@@ -203,6 +203,85 @@ pub unsafe extern "C" fn appose_env_java(
     })
 }
 
+/// A service running the environment's python with `args` instead of the
+/// worker's (e.g. `"-m", "pip", "list"`), not started; `nargs` 0 gives the
+/// worker, as `appose_env_python`. Free with `appose_service_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_python_args(
+    env: *const appose_env,
+    args: *const *const c_char,
+    nargs: usize,
+    service_out: *mut *mut appose_service,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let env = handle::get(env)?;
+        let args = arg_str_array(args, nargs, "args")?;
+        check_out(service_out, "service_out")?;
+        *service_out = handle::insert(env.python_with(&args)?);
+        Ok(())
+    })
+}
+
+/// The environment's kind, as the peers name it: "pixi", "mamba", "uv" (a
+/// venv) or "custom" (any other directory). Static; never free it.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_type(
+    env: *const appose_env,
+    type_out: *mut *const c_char,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let env = handle::get(env)?;
+        check_out(type_out, "type_out")?;
+        *type_out = kind_name(crate::builder::detect(env.base()));
+        Ok(())
+    })
+}
+
+/// The kind of environment directory `dir` is, as `appose_env_type` names
+/// it, without wrapping it. Static; never free it.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_dir_type(
+    dir: *const c_char,
+    type_out: *mut *const c_char,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let dir = arg_str(dir, "dir")?;
+        check_out(type_out, "type_out")?;
+        *type_out = kind_name(crate::builder::detect(std::path::Path::new(dir)));
+        Ok(())
+    })
+}
+
+/// Writes 1 to `can_out` when `dir` is an environment a builder recognizes
+/// (a pixi project or environment, a conda environment, a venv), else 0;
+/// any directory can still be wrapped as a plain one.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_can_wrap(
+    dir: *const c_char,
+    can_out: *mut i32,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let dir = arg_str(dir, "dir")?;
+        check_out(can_out, "can_out")?;
+        *can_out = i32::from(crate::builder::can_wrap(std::path::Path::new(dir)));
+        Ok(())
+    })
+}
+
+fn kind_name(kind: crate::BuilderKind) -> *const c_char {
+    match kind {
+        crate::BuilderKind::Uv => c"uv",
+        crate::BuilderKind::Pixi => c"pixi",
+        crate::BuilderKind::Mamba => c"mamba",
+        crate::BuilderKind::Custom | crate::BuilderKind::Dynamic => c"custom",
+    }
+    .as_ptr()
+}
+
 /// A new handle to the same environment (e.g. to keep the `env` of an
 /// APPOSE_EVENT_BUILT beyond its batch). Free it with `appose_env_free`.
 #[no_mangle]
