@@ -97,6 +97,23 @@ fn uv_builds_from_requirements_and_reuses_the_environment() {
     println!("uv build from requirements.txt: first {first:?}, unchanged rebuild {second:?}");
     assert!(second < first);
 
+    // Reuse needs no tool: from an envs root without uv and with nowhere to
+    // download it from (offline, or a read-only share), the unchanged
+    // environment is still used as it is.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut offline = Builder::new(BuilderKind::Uv);
+    offline
+        .envs_root(elsewhere.path())
+        .base(&dir)
+        .content(reqs)
+        .tool_mirror("http://127.0.0.1:9");
+    assert_eq!(offline.build().unwrap(), env);
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "reusing the environment fetched or installed uv"
+    );
+
     // A changed spec is rebuilt.
     let mut changed = make();
     changed.content("appose==0.12.0\n");

@@ -38,10 +38,12 @@ pub(super) fn build(b: &mut Builder) -> Result<Environment> {
             scheme.map_or("this content", Scheme::name)
         )));
     }
-    let uv = b.tool(&tool::UV)?;
+    // An unchanged environment needs no tool: checked before uv is
+    // located, fetched or installed (offline, or on a read-only share).
     if b.is_up_to_date(&dir, BuilderKind::Uv) {
         return Ok(environment(b, &absolute(&dir)?));
     }
+    let uv = b.tool(&tool::UV)?;
     let dir = absolute(&dir)?;
     let dir_s = dir.to_string_lossy().into_owned();
     let venv_built = dir.join("pyvenv.cfg").is_file() || dir.join(".venv").is_dir();
