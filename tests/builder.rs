@@ -812,3 +812,39 @@ fn a_custom_builder_refuses_what_it_would_ignore() {
     let e = b.build().unwrap_err();
     assert!(e.message().contains("name"), "{}", e.message());
 }
+
+#[test]
+fn an_environment_without_appose_is_allowed_but_said_so_at_build_and_at_the_first_task() {
+    let root = uv_root();
+    let warnings = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = warnings.clone();
+    let mut b = Builder::new(BuilderKind::Uv);
+    // Requirements without appose: a venv it is missing from.
+    b.envs_root(root.path())
+        .name("no-appose")
+        .unwrap()
+        .content("six==1.16.0\n")
+        .on_error(Box::new(move |l| sink.lock().unwrap().push(l.to_owned())));
+    let env = b.build().unwrap();
+    assert!(
+        warnings
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("do not name appose")),
+        "{:?}",
+        warnings.lock().unwrap()
+    );
+    let svc = Closing(env.python().unwrap());
+    let t = svc.task("1", None, None).unwrap();
+    let e = t.wait(LONG).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TaskCrashed);
+    assert!(
+        e.message().contains(&format!(
+            "appose is not installed in {}: add appose to its requirements",
+            env.base().display()
+        )),
+        "{}",
+        e.message()
+    );
+}

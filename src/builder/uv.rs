@@ -38,6 +38,20 @@ pub(super) fn build(b: &mut Builder) -> Result<Environment> {
             scheme.map_or("this content", Scheme::name)
         )));
     }
+    if let Some(content) = &b.content {
+        let names_it = match scheme {
+            Some(Scheme::PyprojectToml) => content.contains("appose"),
+            _ => content.lines().any(names_appose),
+        };
+        if !names_it {
+            // Allowed (a custom worker needs no appose), but a Python
+            // service in it would crash at once: say so now.
+            b.listeners.error(
+                "warning: these requirements do not name appose: a Python service in this \
+                 environment will not start (add e.g. appose==0.12.0)",
+            );
+        }
+    }
     // An unchanged environment needs no tool: checked before uv is
     // located, fetched or installed (offline, or on a read-only share).
     if b.is_up_to_date(&dir, BuilderKind::Uv) {

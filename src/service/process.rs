@@ -365,6 +365,19 @@ impl ServiceInner {
         if let Some(why) = lock(&self.internal_failure).as_ref() {
             message.push_str(&format!("\n[libappose]\n{why}\n"));
         }
+        if lock(&self.error_lines)
+            .iter()
+            .any(|l| l.contains("No module named 'appose'"))
+        {
+            // The environment was built without appose (allowed, for custom
+            // workers): say what to do rather than leave a bare traceback.
+            let base = lock(&self.setup).config.cwd.clone();
+            message.push_str(&format!(
+                "\n[libappose]\nappose is not installed in {}: add appose to its requirements \
+                 (e.g. appose==0.12.0) and rebuild it\n",
+                base.display()
+            ));
+        }
         let orphans: Vec<Arc<TaskInner>> = {
             let mut pending = lock(&self.pending);
             pending.exit = Some(ExitInfo {
