@@ -261,7 +261,8 @@ impl Builder {
     /// Fetches the description from a URL.
     pub fn url(&mut self, url: &str) -> Result<&mut Self> {
         let fail = |e: String| Error::new(ErrorKind::Io, format!("cannot fetch {url}: {e}"));
-        let text = ureq::get(url)
+        let text = download::agent_for(url, &download::ProxyConfig::from_env())?
+            .get(url)
             .call()
             .map_err(|e| fail(e.to_string()))?
             .into_string()
