@@ -848,3 +848,59 @@ fn an_environment_without_appose_is_allowed_but_said_so_at_build_and_at_the_firs
         e.message()
     );
 }
+
+#[test]
+fn a_cold_uv_build_gives_progress_and_keeps_ordinary_output_out_of_errors() {
+    let root = uv_root();
+    let progress = Arc::new(Mutex::new(Vec::<(String, u64, u64)>::new()));
+    let (out, err) = (
+        Arc::new(Mutex::new(Vec::<String>::new())),
+        Arc::new(Mutex::new(Vec::<String>::new())),
+    );
+    let (p, o, e) = (progress.clone(), out.clone(), err.clone());
+    let mut b = Builder::new(BuilderKind::Uv);
+    b.envs_root(root.path())
+        .name("progress-env")
+        .unwrap()
+        .content("appose==0.12.0\n")
+        .on_progress(Box::new(move |t, c, m| {
+            p.lock().unwrap().push((t.to_owned(), c, m))
+        }))
+        .on_output(Box::new(move |l| o.lock().unwrap().push(l.to_owned())))
+        .on_error(Box::new(move |l| e.lock().unwrap().push(l.to_owned())));
+    b.build().unwrap();
+    let titles: Vec<String> = progress
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|p| p.0.clone())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Creating the virtual environment",
+            "Installing packages",
+            "Environment ready"
+        ],
+        "{:?}",
+        progress.lock().unwrap()
+    );
+    assert_eq!(
+        progress.lock().unwrap().last().map(|p| (p.1, p.2)),
+        Some((2, 2))
+    );
+    let err = err.lock().unwrap();
+    assert!(
+        !err.iter()
+            .any(|l| l.starts_with("Resolved ") || l.starts_with("Installed ")),
+        "uv's status lines reached the error listeners: {err:?}"
+    );
+    assert!(
+        out.lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("Installed ") || l.starts_with("Audited ")),
+        "{:?}",
+        out.lock().unwrap()
+    );
+}

@@ -344,7 +344,11 @@ impl Tool {
         let mut outputs: Vec<String> = Vec::new();
         for (is_err, line) in rx {
             if is_err {
-                if listeners.tool_error(&line) {
+                if self.spec.name == "uv" && super::uv::is_status_line(&line) {
+                    // uv reports its ordinary progress on stderr.
+                    listeners.output(&line);
+                    outputs.push(line);
+                } else if listeners.tool_error(&line) {
                     errors.push(line);
                 }
             } else {

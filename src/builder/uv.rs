@@ -16,6 +16,33 @@ pub(crate) fn names_appose(spec: &str) -> bool {
     })
 }
 
+/// Whether a line uv wrote to stderr is one of its ordinary status lines
+/// ("Resolved 3 packages in 2ms", " + numpy==2.2.6", ...) rather than an
+/// error or a warning. Unknown lines count as errors, so that a failure's
+/// message keeps them.
+pub(crate) fn is_status_line(line: &str) -> bool {
+    const STATUS: &[&str] = &[
+        "Using CPython",
+        "Using Python",
+        "Creating virtual environment",
+        "Activate with:",
+        "Resolved ",
+        "Prepared ",
+        "Installed ",
+        "Uninstalled ",
+        "Audited ",
+        "Downloading ",
+        "Downloaded ",
+        "Building ",
+        "Built ",
+        "Bytecode compiled ",
+        " + ",
+        " - ",
+        " ~ ",
+    ];
+    STATUS.iter().any(|p| line.starts_with(p))
+}
+
 pub(super) fn build(b: &mut Builder) -> Result<Environment> {
     let dir = b.env_dir()?;
     refuse_foreign(&dir, BuilderKind::Uv)?;
@@ -62,6 +89,10 @@ pub(super) fn build(b: &mut Builder) -> Result<Environment> {
     let dir_s = dir.to_string_lossy().into_owned();
     let venv_built = dir.join("pyvenv.cfg").is_file() || dir.join(".venv").is_dir();
     let python = b.python_version.clone();
+    // Steps a progress bar can show: the venv, the packages, done.
+    const STEPS: u64 = 2;
+    b.listeners
+        .progress("Creating the virtual environment", 0, STEPS);
     let venv = |b: &mut Builder| -> Result<()> {
         let mut args = vec!["venv"];
         if let Some(v) = &python {
@@ -75,6 +106,7 @@ pub(super) fn build(b: &mut Builder) -> Result<Environment> {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
             write_file(&dir.join("pyproject.toml"), &content)?;
+            b.listeners.progress("Installing packages", 1, STEPS);
             let mut args = vec!["sync"];
             if let Some(v) = &python {
                 args.extend(["--python", v.as_str()]);
@@ -87,6 +119,7 @@ pub(super) fn build(b: &mut Builder) -> Result<Environment> {
             }
             let reqs = dir.join("requirements.txt");
             write_file(&reqs, &content)?;
+            b.listeners.progress("Installing packages", 1, STEPS);
             let reqs = reqs.to_string_lossy().into_owned();
             uv.run(
                 &["pip", "install", "--python", &dir_s, "-r", &reqs],
@@ -103,6 +136,7 @@ pub(super) fn build(b: &mut Builder) -> Result<Environment> {
                 if !pkgs.iter().any(|p| names_appose(p)) {
                     pkgs.push("appose".to_owned());
                 }
+                b.listeners.progress("Installing packages", 1, STEPS);
                 let mut args = vec!["pip", "install", "--python", dir_s.as_str()];
                 args.extend(pkgs.iter().map(String::as_str));
                 uv.run(&args, None, &mut b.listeners)?;
@@ -110,6 +144,7 @@ pub(super) fn build(b: &mut Builder) -> Result<Environment> {
         }
     }
     b.write_state(&dir, BuilderKind::Uv)?;
+    b.listeners.progress("Environment ready", STEPS, STEPS);
     Ok(environment(b, &dir))
 }
 
