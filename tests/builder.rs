@@ -904,3 +904,31 @@ fn a_cold_uv_build_gives_progress_and_keeps_ordinary_output_out_of_errors() {
         out.lock().unwrap()
     );
 }
+
+#[test]
+fn an_envs_root_that_cannot_be_written_is_named_first() {
+    // A path under a regular file: not writable even for root.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("file"), "").unwrap();
+    let root = tmp.path().join("file").join("envs");
+    for kind in [BuilderKind::Uv, BuilderKind::Pixi, BuilderKind::Mamba] {
+        let mut b = Builder::new(kind);
+        b.envs_root(&root).name("x").unwrap();
+        if kind == BuilderKind::Uv {
+            b.content("appose==0.12.0\n");
+        } else if kind == BuilderKind::Pixi {
+            b.conda("python").pypi("appose==0.12.0");
+        } else {
+            b.content("name: x\ndependencies:\n  - python\n  - pip:\n    - appose==0.12.0\n");
+        }
+        let e = b.build().unwrap_err();
+        assert!(
+            e.message().starts_with(&format!(
+                "the envs root {} cannot be written",
+                root.display()
+            )),
+            "{kind:?}: {}",
+            e.message()
+        );
+    }
+}

@@ -30,6 +30,9 @@ pub(super) fn build(b: &mut Builder) -> Result<Environment> {
             "the mamba builder needs an environment.yml (content, file or URL)",
         ));
     };
+    if !b.is_up_to_date(&dir, BuilderKind::Mamba) {
+        b.check_writable(&dir)?;
+    }
     let mm = b.tool(&tool::MICROMAMBA)?;
     let abs = absolute(&dir)?;
     if b.is_up_to_date(&dir, BuilderKind::Mamba) {

@@ -20,6 +20,7 @@ pub mod tool;
 mod uv;
 
 use std::collections::BTreeMap;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -175,11 +176,54 @@ pub struct Builder {
 
 /// The envs root: `APPOSE_ENVS_DIR`, else `~/.local/share/appose`.
 pub fn default_envs_root() -> PathBuf {
-    if let Some(dir) = std::env::var_os("APPOSE_ENVS_DIR").filter(|d| !d.is_empty()) {
+    default_envs_root_from(|k| std::env::var_os(k), home_from_passwd)
+}
+
+/// [`default_envs_root`] from the given variables and password database.
+/// Without `HOME`, the home directory the password database gives the
+/// user; without either, `/tmp/appose-<uid>` (never the current directory,
+/// which would scatter environments wherever a program happens to run).
+fn default_envs_root_from(
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+    passwd_home: impl Fn() -> Option<PathBuf>,
+) -> PathBuf {
+    if let Some(dir) = var("APPOSE_ENVS_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
-    PathBuf::from(home).join(".local/share/appose")
+    let home = var("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .or_else(passwd_home);
+    match home {
+        Some(h) => h.join(".local/share/appose"),
+        // SAFETY: getuid cannot fail.
+        None => PathBuf::from(format!("/tmp/appose-{}/envs", unsafe { libc::getuid() })),
+    }
+}
+
+/// The calling user's home directory from the password database.
+fn home_from_passwd() -> Option<PathBuf> {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: a zeroed passwd is a valid out-buffer.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result = std::ptr::null_mut();
+    // SAFETY: buffers live across the call; result points into them.
+    let rc = unsafe {
+        libc::getpwuid_r(
+            libc::getuid(),
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if rc != 0 || result.is_null() || pwd.pw_dir.is_null() {
+        return None;
+    }
+    // SAFETY: pw_dir is a C string inside `buf`.
+    let dir = unsafe { std::ffi::CStr::from_ptr(pwd.pw_dir) };
+    let dir = std::path::Path::new(std::ffi::OsStr::from_bytes(dir.to_bytes()));
+    (!dir.as_os_str().is_empty()).then(|| dir.to_path_buf())
 }
 
 fn refuse(msg: impl Into<String>) -> Error {
@@ -587,6 +631,31 @@ impl Builder {
         write_file(&dir.join("appose.json"), &self.state(kind))
     }
 
+    /// Makes sure the directory an environment is about to be built in can
+    /// be written, before any tool runs: otherwise the first error would be
+    /// some tool's, far from the cause.
+    pub(crate) fn check_writable(&self, dir: &Path) -> Result<()> {
+        let parent = dir.parent().unwrap_or(dir);
+        let fail = |e: std::io::Error| {
+            let root = self.root();
+            let what = if parent.starts_with(&root) {
+                format!("the envs root {}", root.display())
+            } else {
+                format!("{}", parent.display())
+            };
+            Error::new(
+                ErrorKind::Io,
+                format!(
+                    "{what} cannot be written ({e}): set APPOSE_ENVS_DIR, or the builder's \
+                     envs root or base, to a directory you can write"
+                ),
+            )
+        };
+        std::fs::create_dir_all(parent).map_err(fail)?;
+        tempfile::tempfile_in(parent).map_err(fail)?;
+        Ok(())
+    }
+
     fn tool(&mut self, spec: &tool::ToolSpec) -> Result<tool::Tool> {
         let root = self.root();
         let command = tool::locate(
@@ -748,6 +817,38 @@ pub fn spawn_build(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_home_the_envs_root_is_never_the_current_directory() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            }
+        };
+        let none = || None;
+        assert_eq!(
+            default_envs_root_from(vars(&[("HOME", "/home/ada")]), none),
+            PathBuf::from("/home/ada/.local/share/appose")
+        );
+        assert_eq!(
+            default_envs_root_from(
+                vars(&[("APPOSE_ENVS_DIR", "/srv/envs"), ("HOME", "/h")]),
+                none
+            ),
+            PathBuf::from("/srv/envs")
+        );
+        assert_eq!(
+            default_envs_root_from(vars(&[]), || Some(PathBuf::from("/home/pw"))),
+            PathBuf::from("/home/pw/.local/share/appose")
+        );
+        let fallback = default_envs_root_from(vars(&[("HOME", "")]), none);
+        assert!(fallback.starts_with("/tmp"), "{}", fallback.display());
+        assert!(fallback.is_absolute());
+        assert!(home_from_passwd().is_some_and(|h| h.is_absolute()));
+    }
 
     #[test]
     fn state_matches_the_python_peer_byte_for_byte() {

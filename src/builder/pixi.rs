@@ -202,6 +202,9 @@ pub(super) fn build(b: &mut Builder) -> Result<Environment> {
             ));
         }
     }
+    if !b.is_up_to_date(&dir, BuilderKind::Pixi) {
+        b.check_writable(&dir)?;
+    }
     let pixi = b.tool(&tool::PIXI)?;
     if b.is_up_to_date(&dir, BuilderKind::Pixi) {
         return environment(b, &absolute(&dir)?);

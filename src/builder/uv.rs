@@ -84,6 +84,7 @@ pub(super) fn build(b: &mut Builder) -> Result<Environment> {
     if b.is_up_to_date(&dir, BuilderKind::Uv) {
         return Ok(environment(b, &absolute(&dir)?));
     }
+    b.check_writable(&dir)?;
     let uv = b.tool(&tool::UV)?;
     let dir = absolute(&dir)?;
     let dir_s = dir.to_string_lossy().into_owned();
