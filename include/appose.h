@@ -29,7 +29,8 @@
  *   registration fails). Blocking calls from a callback return
  *   APPOSE_STATUS_REENTRANT.
  * - Calls that may block say so and for how long: appose_builder_build,
- *   _rebuild, _install_tool, _url, _delete, appose_env_wrap, appose_task_wait,
+ *   _rebuild, _install_tool, _url, _delete, appose_env_wrap, appose_env_rebuild,
+ *   appose_task_wait,
  *   appose_service_start, _close, _wait_exit (and _task, _task_map when they
  *   start the service), appose_service_get_var, _put_var, _call,
  *   appose_worker_object_attr, appose_worker_object_invoke,
@@ -859,6 +860,34 @@ enum appose_status appose_env_dir_type(const char *dir,
 enum appose_status appose_env_can_wrap(const char *dir,
                                        int32_t *can_out,
                                        struct appose_error **error_out);
+
+/**
+ * A builder for this environment, recovered from the `appose.json` its
+ * builder wrote (else from the description in its directory:
+ * `pixi.toml`, `pyproject.toml`, `environment.yml`, `requirements.txt`),
+ * its base the environment's directory: set an envs root, listeners,
+ * then rebuild. `APPOSE_STATUS_NOT_FOUND` when there is nothing to
+ * recover it from. Free with `appose_builder_free`.
+ */
+enum appose_status appose_env_builder(const struct appose_env *env,
+                                      struct appose_builder **builder_out,
+                                      struct appose_error **error_out);
+
+/**
+ * Deletes the environment's directory and builds it again from its
+ * recovered builder (see `appose_env_builder`), with the default envs
+ * root for tools. Blocks until the tools finish (minutes). Writes the new
+ * environment to `env_out`.
+ */
+enum appose_status appose_env_rebuild(const struct appose_env *env,
+                                      struct appose_env **env_out,
+                                      struct appose_error **error_out);
+
+/**
+ * Deletes the environment's directory, as `appose_builder_delete` does
+ * (only a directory that is an environment). Runs no tool.
+ */
+enum appose_status appose_env_delete(const struct appose_env *env, struct appose_error **error_out);
 
 /**
  * A new handle to the same environment (e.g. to keep the `env` of an

@@ -118,6 +118,25 @@ impl Environment {
         Ok(service)
     }
 
+    /// The builder that would rebuild this environment: from the
+    /// `appose.json` its builder wrote, else from the description in its
+    /// directory (see [`crate::builder::recover`]).
+    pub fn builder(&self) -> Result<crate::Builder> {
+        crate::builder::recover(&self.base)
+    }
+
+    /// Deletes this environment's directory and builds it again from its
+    /// configuration, as its builder's `rebuild` does.
+    pub fn rebuild(&self) -> Result<Environment> {
+        self.builder()?.rebuild()
+    }
+
+    /// Deletes this environment's directory (only an environment, as its
+    /// builder's `delete` does).
+    pub fn delete(&self) -> Result<()> {
+        self.builder()?.delete()
+    }
+
     /// The kind of environment its base directory is, as the peers name it:
     /// `"pixi"`, `"mamba"`, `"uv"` (a venv) or `"custom"` (anything else).
     pub fn env_type(&self) -> &'static str {

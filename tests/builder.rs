@@ -932,3 +932,26 @@ fn an_envs_root_that_cannot_be_written_is_named_first() {
         );
     }
 }
+
+#[test]
+fn an_environment_rebuilds_and_deletes_itself_from_what_its_builder_wrote() {
+    let root = uv_root();
+    let mut b = Builder::new(BuilderKind::Uv);
+    b.envs_root(root.path())
+        .name("self-rebuild")
+        .unwrap()
+        .content("appose==0.12.0\n");
+    let env = b.build().unwrap();
+    let wrapped = Environment::wrap(env.base()).unwrap();
+    // Recovered from appose.json: the same configuration, the same place.
+    let mut again = wrapped.builder().unwrap();
+    again.envs_root(root.path()); // where this test's uv lives
+    std::fs::write(env.base().join("marker"), "").unwrap();
+    let rebuilt = again.rebuild().unwrap();
+    assert_eq!(rebuilt.base(), env.base());
+    assert!(!env.base().join("marker").exists(), "rebuilt from scratch");
+    assert_eq!(run_task(&rebuilt, "6 * 7"), Value::from(42i64));
+    // delete() needs no tool.
+    wrapped.delete().unwrap();
+    assert!(!env.base().join("appose.json").exists());
+}

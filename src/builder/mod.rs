@@ -737,6 +737,95 @@ pub fn detect(dir: &Path) -> BuilderKind {
     layout(dir).map_or(BuilderKind::Custom, |(_, kind)| kind)
 }
 
+/// The builder that would (re)build the environment in `dir`: from its
+/// `appose.json` (the whole configuration every builder writes there), else
+/// from the description it holds (`pixi.toml`, `pyproject.toml`,
+/// `environment.yml`, `requirements.txt`, in the peers' order of priority).
+/// Its base is `dir`. [`ErrorKind::NotFound`] when `dir` holds neither.
+pub fn recover(dir: &Path) -> Result<Builder> {
+    if let Ok(text) = std::fs::read_to_string(dir.join("appose.json")) {
+        return from_state(dir, &text);
+    }
+    for (file, kind) in [
+        ("pixi.toml", BuilderKind::Pixi),
+        ("pyproject.toml", BuilderKind::Pixi),
+        ("environment.yml", BuilderKind::Mamba),
+        ("requirements.txt", BuilderKind::Uv),
+    ] {
+        let path = dir.join(file);
+        if let Ok(content) = std::fs::read_to_string(&path) {
+            let mut b = Builder::new(kind);
+            b.base(dir).content(&content);
+            b.scheme(file)?;
+            return Ok(b);
+        }
+    }
+    Err(Error::new(
+        ErrorKind::NotFound,
+        format!(
+            "{} holds no appose.json nor an environment description (pixi.toml, \
+             pyproject.toml, environment.yml, requirements.txt): nothing to rebuild it from",
+            dir.display()
+        ),
+    ))
+}
+
+/// A builder from the `appose.json` text of the environment in `dir`.
+fn from_state(dir: &Path, text: &str) -> Result<Builder> {
+    let bad = |why: &str| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("{}/appose.json cannot be read back: {why}", dir.display()),
+        )
+    };
+    let v = crate::value::parse(text).map_err(|e| bad(&e.to_string()))?;
+    let m = v.as_object().ok_or_else(|| bad("not a JSON object"))?;
+    let kind = m
+        .get("builder")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no builder named"))
+        .and_then(|k| BuilderKind::from_name(k).map_err(|e| bad(e.message())))?;
+    let strings = |key: &str| -> Vec<String> {
+        m.get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut b = Builder::new(kind);
+    b.base(dir);
+    if let Some(c) = m.get("content").and_then(Value::as_str) {
+        b.content(c);
+    }
+    if let Some(sc) = m.get("scheme").and_then(Value::as_str) {
+        b.scheme(sc)?;
+    }
+    b.channels = strings("channels");
+    b.flags = strings("flags");
+    if let Some(Value::Object(vars)) = m.get("envVars") {
+        for (k, v) in vars.iter() {
+            if let Some(v) = v.as_str() {
+                b.env_var(k, v)?;
+            }
+        }
+    }
+    b.python_version = m
+        .get("pythonVersion")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    b.packages = strings("packages");
+    b.conda_packages = strings("condaPackages");
+    b.pypi_packages = strings("pypiPackages");
+    b.pixi_environment = m
+        .get("environment")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(b)
+}
+
 /// Whether `dir` is an environment a builder recognizes (a pixi project or
 /// environment, a conda environment, a venv); any other directory can
 /// still be wrapped as a plain one.
@@ -848,6 +937,38 @@ mod tests {
         assert!(fallback.starts_with("/tmp"), "{}", fallback.display());
         assert!(fallback.is_absolute());
         assert!(home_from_passwd().is_some_and(|h| h.is_absolute()));
+    }
+
+    #[test]
+    fn a_builder_is_recovered_from_the_state_it_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = Builder::new(BuilderKind::Uv);
+        b.base(dir.path())
+            .content("appose==0.12.0\n")
+            .package("numpy")
+            .python_version("3.11")
+            .flag("--offline");
+        b.env_var("A", "1").unwrap();
+        write_file(&dir.path().join("appose.json"), &b.state(BuilderKind::Uv)).unwrap();
+        let r = recover(dir.path()).unwrap();
+        assert_eq!(r.kind, BuilderKind::Uv);
+        assert_eq!(r.state(BuilderKind::Uv), b.state(BuilderKind::Uv));
+        assert_eq!(r.env_dir().unwrap(), dir.path());
+        // Without appose.json, from the description it holds.
+        std::fs::remove_file(dir.path().join("appose.json")).unwrap();
+        std::fs::write(dir.path().join("requirements.txt"), "appose\n").unwrap();
+        let r = recover(dir.path()).unwrap();
+        assert_eq!(
+            (r.kind, r.content.as_deref()),
+            (BuilderKind::Uv, Some("appose\n"))
+        );
+        std::fs::write(dir.path().join("pixi.toml"), "[workspace]\n").unwrap();
+        assert_eq!(recover(dir.path()).unwrap().kind, BuilderKind::Pixi);
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(
+            recover(empty.path()).err().map(|e| e.kind()),
+            Some(ErrorKind::NotFound)
+        );
     }
 
     #[test]

@@ -282,6 +282,59 @@ fn kind_name(kind: crate::BuilderKind) -> *const c_char {
     .as_ptr()
 }
 
+/// A builder for this environment, recovered from the `appose.json` its
+/// builder wrote (else from the description in its directory:
+/// `pixi.toml`, `pyproject.toml`, `environment.yml`, `requirements.txt`),
+/// its base the environment's directory: set an envs root, listeners,
+/// then rebuild. `APPOSE_STATUS_NOT_FOUND` when there is nothing to
+/// recover it from. Free with `appose_builder_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_builder(
+    env: *const appose_env,
+    builder_out: *mut *mut super::handle::appose_builder,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let env = handle::get(env)?;
+        check_out(builder_out, "builder_out")?;
+        let b = env.builder()?;
+        *builder_out =
+            handle::insert::<super::handle::appose_builder>(Arc::new(std::sync::Mutex::new(b)));
+        Ok(())
+    })
+}
+
+/// Deletes the environment's directory and builds it again from its
+/// recovered builder (see `appose_env_builder`), with the default envs
+/// root for tools. Blocks until the tools finish (minutes). Writes the new
+/// environment to `env_out`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_rebuild(
+    env: *const appose_env,
+    env_out: *mut *mut appose_env,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let env = handle::get(env)?;
+        check_out(env_out, "env_out")?;
+        *env_out = handle::insert(Arc::new(env.rebuild()?));
+        Ok(())
+    })
+}
+
+/// Deletes the environment's directory, as `appose_builder_delete` does
+/// (only a directory that is an environment). Runs no tool.
+#[no_mangle]
+pub extern "C" fn appose_env_delete(
+    env: *const appose_env,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        handle::get(env)?.delete()?;
+        Ok(())
+    })
+}
+
 /// A new handle to the same environment (e.g. to keep the `env` of an
 /// APPOSE_EVENT_BUILT beyond its batch). Free it with `appose_env_free`.
 #[no_mangle]
