@@ -30,6 +30,7 @@
  *   APPOSE_STATUS_REENTRANT.
  * - Calls that may block say so and for how long: appose_builder_build,
  *   _rebuild, _install_tool, _url, _delete, appose_env_wrap, appose_env_rebuild,
+ *   appose_env_activate,
  *   appose_task_wait,
  *   appose_service_start, _close, _wait_exit (and _task, _task_map when they
  *   start the service), appose_service_get_var, _put_var, _call,
@@ -882,6 +883,18 @@ enum appose_status appose_env_builder(const struct appose_env *env,
 enum appose_status appose_env_rebuild(const struct appose_env *env,
                                       struct appose_env **env_out,
                                       struct appose_error **error_out);
+
+/**
+ * The named sub-environment `name` (e.g. "gpu") of a pixi environment,
+ * installed if needed (`pixi install --environment name`): its workers run
+ * through `pixi run --environment name`. Blocks until pixi finishes
+ * installing it. `APPOSE_STATUS_INVALID_STATE` for other kinds. Free the
+ * new environment with `appose_env_free`.
+ */
+enum appose_status appose_env_activate(const struct appose_env *env,
+                                       const char *name,
+                                       struct appose_env **env_out,
+                                       struct appose_error **error_out);
 
 /**
  * Deletes the environment's directory, as `appose_builder_delete` does

@@ -125,6 +125,13 @@ impl Environment {
         crate::builder::recover(&self.base)
     }
 
+    /// The named sub-environment `name` of this pixi environment (e.g.
+    /// `"gpu"`), installed if needed: its workers run through `pixi run
+    /// --environment name`. [`ErrorKind::InvalidState`] for other kinds.
+    pub fn activate(&self, name: &str) -> Result<Environment> {
+        crate::builder::activate(&self.base, name, None)
+    }
+
     /// Deletes this environment's directory and builds it again from its
     /// configuration, as its builder's `rebuild` does.
     pub fn rebuild(&self) -> Result<Environment> {

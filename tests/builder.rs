@@ -955,3 +955,42 @@ fn an_environment_rebuilds_and_deletes_itself_from_what_its_builder_wrote() {
     wrapped.delete().unwrap();
     assert!(!env.base().join("appose.json").exists());
 }
+
+#[test]
+fn a_pixi_sub_environment_is_installed_and_activated() {
+    let root = tempfile::tempdir().unwrap();
+    let pixi = pixi_standin(root.path());
+    let mut b = Builder::new(BuilderKind::Dynamic);
+    b.envs_root(root.path()).content(PIXI_TOML);
+    let env = b.build().unwrap();
+    let dir = root.path().join("cells");
+    let manifest = dir.join("pixi.toml");
+    let gpu = appose::builder::activate(&dir, "gpu", Some(root.path())).unwrap();
+    assert_eq!(
+        calls(root.path()).last().unwrap(),
+        &format!(
+            "pixi install --manifest-path {} --environment gpu",
+            manifest.display()
+        )
+    );
+    assert_eq!(
+        gpu.launch_args(),
+        [
+            pixi.to_str().unwrap(),
+            "run",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--environment",
+            "gpu"
+        ]
+    );
+    assert_eq!(gpu.bin_paths(), &[dir.join(".pixi/envs/gpu/bin")]);
+    assert_eq!(run_task(&gpu, "6 * 7"), Value::from(42i64));
+    // Only pixi environments have named sub-environments.
+    let venv = Environment::wrap(python_env()).unwrap();
+    assert_eq!(
+        venv.activate("gpu").unwrap_err().kind(),
+        ErrorKind::InvalidState
+    );
+    drop(env);
+}

@@ -770,6 +770,28 @@ pub fn recover(dir: &Path) -> Result<Builder> {
     ))
 }
 
+/// The named sub-environment `name` of the pixi environment in `dir`,
+/// installed if needed (see [`crate::Environment::activate`]); tools from
+/// `envs_root` (the default when `None`).
+pub fn activate(dir: &Path, name: &str, envs_root: Option<&Path>) -> Result<Environment> {
+    if detect(dir) != BuilderKind::Pixi {
+        return Err(Error::new(
+            ErrorKind::InvalidState,
+            format!(
+                "{} is a {} environment: only pixi environments have named sub-environments",
+                dir.display(),
+                detect(dir).name()
+            ),
+        ));
+    }
+    let mut b = Builder::new(BuilderKind::Pixi);
+    b.base(dir);
+    if let Some(r) = envs_root {
+        b.envs_root(r);
+    }
+    pixi::activate(&mut b, dir, name)
+}
+
 /// A builder from the `appose.json` text of the environment in `dir`.
 fn from_state(dir: &Path, text: &str) -> Result<Builder> {
     let bad = |why: &str| {

@@ -319,6 +319,24 @@ pub(super) fn environment(b: &mut Builder, dir: &Path) -> Result<Environment> {
     Ok(b.environment(dir.to_path_buf(), bins, launch))
 }
 
+/// The pixi environment `name` of the project in `dir`, installed first if
+/// needed (`pixi install --environment name`), as an environment whose
+/// workers run through `pixi run --environment name`.
+pub(super) fn activate(b: &mut Builder, dir: &Path, name: &str) -> Result<Environment> {
+    if name.is_empty() || name.contains(['/', ' ']) {
+        return Err(refuse(format!("invalid pixi environment name {name:?}")));
+    }
+    let pixi = b.tool(&tool::PIXI)?;
+    let m = manifest(dir).to_string_lossy().into_owned();
+    pixi.run(
+        &["install", "--manifest-path", &m, "--environment", name],
+        Some(dir),
+        &mut b.listeners,
+    )?;
+    b.pixi_environment = Some(name.to_owned());
+    environment(b, dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

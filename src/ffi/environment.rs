@@ -322,6 +322,27 @@ pub unsafe extern "C" fn appose_env_rebuild(
     })
 }
 
+/// The named sub-environment `name` (e.g. "gpu") of a pixi environment,
+/// installed if needed (`pixi install --environment name`): its workers run
+/// through `pixi run --environment name`. Blocks until pixi finishes
+/// installing it. `APPOSE_STATUS_INVALID_STATE` for other kinds. Free the
+/// new environment with `appose_env_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_activate(
+    env: *const appose_env,
+    name: *const c_char,
+    env_out: *mut *mut appose_env,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let env = handle::get(env)?;
+        let name = arg_str(name, "name")?;
+        check_out(env_out, "env_out")?;
+        *env_out = handle::insert(Arc::new(env.activate(name)?));
+        Ok(())
+    })
+}
+
 /// Deletes the environment's directory, as `appose_builder_delete` does
 /// (only a directory that is an environment). Runs no tool.
 #[no_mangle]
