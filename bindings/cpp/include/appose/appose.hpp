@@ -7,10 +7,12 @@
 #include "appose/environment.hpp"
 #include "appose/error.hpp"
 #include "appose/ndarray.hpp"
+#include "appose/queue.hpp"
 #include "appose/service.hpp"
 #include "appose/shm.hpp"
 #include "appose/task.hpp"
 #include "appose/value.hpp"
+#include "appose/worker_object.hpp"
 
 namespace appose {
 /// The library's version at run time.

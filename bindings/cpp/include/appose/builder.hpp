@@ -10,6 +10,7 @@
 
 #include "appose/environment.hpp"
 #include "appose/error.hpp"
+#include "appose/queue.hpp"
 
 namespace appose {
 
@@ -69,6 +70,11 @@ class Builder {
   Builder& on_output(Lines fn) { return lines(std::move(fn), appose_builder_on_output); }
   Builder& on_error(Lines fn) { return lines(std::move(fn), appose_builder_on_error); }
 
+  /// Builds without blocking: progress, the tools' lines and then one
+  /// `EventKind::Built` event arrive in `queue`, tagged `tag`.
+  void build_async(Queue& queue, uint64_t tag) {
+    detail::call(appose_builder_build_async, h_.get(), queue.capi(), tag);
+  }
   /// Builds, or reuses the environment when unchanged.
   Environment build() { return finish(appose_builder_build); }
   /// Deletes the environment, then builds it.

@@ -84,6 +84,9 @@ APPOSE_WRAPPER(appose_task, "appose::Task", false);
 APPOSE_WRAPPER(appose_shm, "appose::SharedMemory", true);
 APPOSE_WRAPPER(appose_ndarray, "appose::NDArray", true);
 APPOSE_WRAPPER(appose_map, "appose::Map", true);
+APPOSE_WRAPPER(appose_value, "appose::Value", false);
+APPOSE_WRAPPER(appose_worker_object, "appose::WorkerObject", false);
+APPOSE_WRAPPER(appose_queue, "appose::Queue", false);
 #undef APPOSE_WRAPPER
 
 /// A move-only owner of a C handle, freed with `Free`. A wrapper moved from

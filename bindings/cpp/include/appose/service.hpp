@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "appose/error.hpp"
+#include "appose/queue.hpp"
 #include "appose/task.hpp"
 #include "appose/value.hpp"
+#include "appose/worker_object.hpp"
 
 namespace appose {
 
@@ -95,6 +97,70 @@ class Service {
     detail::call(appose_service_close, h_.get(), timeout ? static_cast<int64_t>(timeout->count()) : -1, &code);
     return code;
   }
+  /// Starts closing without blocking: the outcome arrives in `queue` as one
+  /// `EventKind::Closed` event tagged `tag`.
+  void close_async(std::optional<std::chrono::milliseconds> timeout, Queue& queue, uint64_t tag) {
+    detail::call(appose_service_close_async, h_.get(), timeout ? static_cast<int64_t>(timeout->count()) : -1,
+                 queue.capi(), tag);
+  }
+  /// Waits for the worker to exit by itself (without closing its stdin);
+  /// its exit code, or `std::nullopt` when `timeout` ran out first.
+  std::optional<int> wait_exit(std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    int code = -1;
+    detail::ErrorOut err;
+    appose_status st = appose_service_wait_exit(h_.get(), timeout ? static_cast<int64_t>(timeout->count()) : -1,
+                                                &code, err.out());
+    if (st == APPOSE_STATUS_TIMEOUT) return std::nullopt;
+    err.check(st);
+    return code;
+  }
+  /// Sends the events of every task made from now on into `queue`.
+  Service& listen(Queue& queue, uint64_t tag) {
+    detail::call(appose_service_listen_queue, h_.get(), queue.capi(), tag);
+    return *this;
+  }
+
+  /// The worker's exported variable `name`.
+  Value get_var(const std::string& name, const std::string& queue = "") {
+    appose_value* p = nullptr;
+    detail::call(appose_service_get_var, h_.get(), name.c_str(), queue.empty() ? nullptr : queue.c_str(), &p);
+    return Value(p);
+  }
+  /// Sets and exports the worker's variable `name`.
+  void put_var(const std::string& name, const Value& value, const std::string& queue = "") {
+    detail::call(appose_service_put_var, h_.get(), name.c_str(), value.capi(),
+                 queue.empty() ? nullptr : queue.c_str());
+  }
+  /// Calls `function` in the worker with `args`; its result.
+  Value call(const std::string& function, const std::vector<const Value*>& args = {},
+             const std::string& queue = "") {
+    auto ptrs = detail::value_ptrs(args);
+    appose_value* p = nullptr;
+    detail::call(appose_service_call, h_.get(), function.c_str(), ptrs.data(), ptrs.size(),
+                 queue.empty() ? nullptr : queue.c_str(), &p);
+    return Value(p);
+  }
+  /// `call` as an unstarted task.
+  Task call_task(const std::string& function, const std::vector<const Value*>& args = {},
+                 const std::string& queue = "") {
+    auto ptrs = detail::value_ptrs(args);
+    appose_task* p = nullptr;
+    detail::call(appose_service_call_task, h_.get(), function.c_str(), ptrs.data(), ptrs.size(),
+                 queue.empty() ? nullptr : queue.c_str(), &p);
+    return Task(p);
+  }
+  /// A handle to the variable `var` your script exported (never deleted).
+  WorkerObject proxy(const std::string& var, const std::string& queue = "") {
+    appose_worker_object* p = nullptr;
+    detail::call(appose_service_proxy, h_.get(), var.c_str(), queue.empty() ? nullptr : queue.c_str(), &p);
+    return WorkerObject(p);
+  }
+  /// Names the worker's script language ("python", "groovy") for a custom worker.
+  Service& syntax(const std::string& name) {
+    detail::call(appose_service_set_syntax, h_.get(), name.c_str());
+    return *this;
+  }
+
   /// Kills the worker's process group now; pending tasks end CRASHED.
   void kill() { detail::call(appose_service_kill, h_.get()); }
   bool alive() const {

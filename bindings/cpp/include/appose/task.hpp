@@ -11,6 +11,7 @@
 #include <string>
 
 #include "appose/error.hpp"
+#include "appose/queue.hpp"
 #include "appose/value.hpp"
 
 namespace appose {
@@ -87,6 +88,12 @@ class Task {
     return *this;
   }
 
+  /// Sends the task's events into `queue`, tagged `tag` (before it starts).
+  Task& listen(Queue& queue, uint64_t tag) {
+    detail::call(appose_task_listen_queue, h_.get(), queue.capi(), tag);
+    return *this;
+  }
+
   Task& start() {
     detail::call(appose_task_start, h_.get());
     return *this;
@@ -130,6 +137,12 @@ class Task {
     char* s = nullptr;
     detail::call(appose_task_outputs_json, h_.get(), &s);
     return detail::take(s);
+  }
+  /// `outputs["result"]` as a typed value (null when absent).
+  Value result() const {
+    appose_value* p = nullptr;
+    detail::call(appose_task_result, h_.get(), &p);
+    return Value(p);
   }
   /// `outputs["result"]` as JSON text (`null` when absent).
   std::string result_json() const {
