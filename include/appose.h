@@ -827,6 +827,22 @@ enum appose_status appose_env_java(const struct appose_env *env,
                                    struct appose_error **error_out);
 
 /**
+ * An environment from its parts, as the peers' `Environment` is made:
+ * `base` (the workers' working directory), directories of executables
+ * (`bin_paths`, searched in order), and a launcher prefix (`launch_args`,
+ * e.g. `"srun", "--gpus=1"` or `"ssh", "node7"`) put before every
+ * worker's program, which is then named bare for the launcher to find.
+ * Free with `appose_env_free`.
+ */
+enum appose_status appose_env_new(const char *base,
+                                  const char *const *bin_paths,
+                                  size_t n_bin_paths,
+                                  const char *const *launch_args,
+                                  size_t n_launch_args,
+                                  struct appose_env **env_out,
+                                  struct appose_error **error_out);
+
+/**
  * A service running the environment's python with `args` instead of the
  * worker's (e.g. `"-m", "pip", "list"`), not started; `nargs` 0 gives the
  * worker, as `appose_env_python`. Free with `appose_service_free`.

@@ -203,6 +203,38 @@ pub unsafe extern "C" fn appose_env_java(
     })
 }
 
+/// An environment from its parts, as the peers' `Environment` is made:
+/// `base` (the workers' working directory), directories of executables
+/// (`bin_paths`, searched in order), and a launcher prefix (`launch_args`,
+/// e.g. `"srun", "--gpus=1"` or `"ssh", "node7"`) put before every
+/// worker's program, which is then named bare for the launcher to find.
+/// Free with `appose_env_free`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_env_new(
+    base: *const c_char,
+    bin_paths: *const *const c_char,
+    n_bin_paths: usize,
+    launch_args: *const *const c_char,
+    n_launch_args: usize,
+    env_out: *mut *mut appose_env,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    guard(error_out, || {
+        let base = arg_str(base, "base")?;
+        let bins = arg_str_array(bin_paths, n_bin_paths, "bin_paths")?;
+        let launch = arg_str_array(launch_args, n_launch_args, "launch_args")?;
+        check_out(env_out, "env_out")?;
+        let env = Environment::new(
+            base,
+            bins.into_iter().map(std::path::PathBuf::from).collect(),
+            launch,
+            Vec::new(),
+        );
+        *env_out = handle::insert(Arc::new(env));
+        Ok(())
+    })
+}
+
 /// A service running the environment's python with `args` instead of the
 /// worker's (e.g. `"-m", "pip", "list"`), not started; `nargs` 0 gives the
 /// worker, as `appose_env_python`. Free with `appose_service_free`.
@@ -377,4 +409,43 @@ pub unsafe extern "C" fn appose_env_clone(
 #[no_mangle]
 pub extern "C" fn appose_env_free(env: *mut appose_env) -> appose_status {
     guard(std::ptr::null_mut(), || handle::remove(env))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+    use std::ptr;
+
+    #[test]
+    fn an_environment_from_its_parts_runs_workers_through_its_launcher() {
+        let base = CString::new("/srv/env").unwrap();
+        let bins = [CString::new("/srv/env/bin").unwrap()];
+        let launch = [
+            CString::new("srun").unwrap(),
+            CString::new("--gpus=1").unwrap(),
+        ];
+        let bin_ptrs: Vec<*const c_char> = bins.iter().map(|c| c.as_ptr()).collect();
+        let launch_ptrs: Vec<*const c_char> = launch.iter().map(|c| c.as_ptr()).collect();
+        let mut env = ptr::null_mut();
+        // SAFETY: live strings and arrays of the given lengths.
+        let st = unsafe {
+            appose_env_new(
+                base.as_ptr(),
+                bin_ptrs.as_ptr(),
+                1,
+                launch_ptrs.as_ptr(),
+                2,
+                &mut env,
+                ptr::null_mut(),
+            )
+        };
+        assert_eq!(st, appose_status::APPOSE_STATUS_OK);
+        let Ok(e) = handle::get(env) else {
+            panic!("no environment handle")
+        };
+        let svc = e.python().unwrap();
+        assert_eq!(svc.argv()[..3], ["srun", "--gpus=1", "python"]);
+        assert!(appose_env_free(env) == appose_status::APPOSE_STATUS_OK);
+    }
 }

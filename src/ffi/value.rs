@@ -300,6 +300,52 @@ mod tests {
     use super::*;
     use crate::ffi::appose_string_free;
 
+    #[test]
+    fn a_type_of_the_hosts_own_stays_raw_and_readable_through_the_value_tree() {
+        // The peers' `register` of custom appose_types: here the host reads
+        // its own types from the tree, no callback needed.
+        let json = CString::new(r#"{"roi": {"appose_type": "roi", "x": 3, "y": 4}}"#).unwrap();
+        let (mut v, mut roi, mut tag) = (
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+        let key = CString::new("roi").unwrap();
+        let tag_key = CString::new("appose_type").unwrap();
+        let none = std::ptr::null_mut();
+        // SAFETY: live strings and out-parameters.
+        unsafe {
+            assert_eq!(
+                appose_value_from_json(json.as_ptr(), &mut v, none),
+                appose_status::APPOSE_STATUS_OK
+            );
+            assert_eq!(
+                appose_value_get(v, key.as_ptr(), &mut roi, none),
+                appose_status::APPOSE_STATUS_OK
+            );
+            let mut kind = -1;
+            assert_eq!(
+                appose_value_get_kind(roi, &mut kind, none),
+                appose_status::APPOSE_STATUS_OK
+            );
+            assert_eq!(kind, appose_value_kind::APPOSE_VALUE_OBJECT as i32);
+            assert_eq!(
+                appose_value_get(roi, tag_key.as_ptr(), &mut tag, none),
+                appose_status::APPOSE_STATUS_OK
+            );
+            let mut text = std::ptr::null_mut();
+            assert_eq!(
+                appose_value_string(tag, &mut text, none),
+                appose_status::APPOSE_STATUS_OK
+            );
+            assert_eq!(CStr::from_ptr(text).to_str().unwrap(), "roi");
+            appose_string_free(text);
+            for h in [tag, roi, v] {
+                assert_eq!(appose_value_free(h), appose_status::APPOSE_STATUS_OK);
+            }
+        }
+    }
+
     fn ok(status: appose_status) {
         assert_eq!(status, appose_status::APPOSE_STATUS_OK);
     }
