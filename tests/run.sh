@@ -2,7 +2,8 @@
 # The whole test suite. The tests set up what they need themselves (the
 # Python test environment is made by tests/support/python-env.sh).
 #   1. cargo test: Rust unit and integration tests, the C programs
-#   2. node --test: the C ABI driven from Node through koffi (tests/node)
+#   2. node --test: the C ABI driven from Node through koffi (tests/node) and
+#      the Node package (bindings/node)
 #   3. ctest: the C and C++ (GoogleTest) suites, built with CMake
 #   4. consumers of an installed libappose: find_package and pkg-config
 set -euo pipefail
@@ -22,12 +23,15 @@ cargo test --features fault-injection
 
 # The Node tests load the library cargo just built; npm only fetches koffi
 # (its prebuilt binary: install scripts never run, nothing is compiled).
-(
-  cd tests/node
-  npm ci --no-audit --no-fund --prefer-offline --ignore-scripts --loglevel=error
-  APPOSE_LIB="$target/debug/libappose.so" APPOSE_TEST_PYTHON_ENV="$target/tmp/python-env" \
-    timeout 300 node --test --test-reporter=tap
-)
+# tests/node drives the raw C ABI; bindings/node is the Node package.
+for dir in tests/node bindings/node; do
+  (
+    cd "$dir"
+    npm ci --no-audit --no-fund --prefer-offline --ignore-scripts --loglevel=error
+    APPOSE_LIB="$target/debug/libappose.so" APPOSE_TEST_PYTHON_ENV="$target/tmp/python-env" \
+      timeout 300 node --test --test-reporter=tap
+  )
+done
 
 build="$root/target/cmake-tests"
 generator=()
