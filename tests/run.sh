@@ -23,8 +23,9 @@ cargo test --features fault-injection
 
 # The Node tests load the library cargo just built; npm only fetches koffi
 # (its prebuilt binary: install scripts never run, nothing is compiled).
-# tests/node drives the raw C ABI; bindings/node is the Node package.
-for dir in tests/node bindings/node; do
+# bindings/node is the Node package; tests/node drives the raw C ABI with
+# the package's declarations (so the package is installed first).
+for dir in bindings/node tests/node; do
   (
     cd "$dir"
     npm ci --no-audit --no-fund --prefer-offline --ignore-scripts --loglevel=error

@@ -63,6 +63,7 @@ const declarations = [
   'int appose_env_python(const appose_env *env, _Out_ appose_service **service_out, _Out_ appose_error **error_out)',
   'int appose_env_free(appose_env *env)',
   'int appose_service_task(appose_service *service, const char *script, const char *inputs_json, const char *queue, _Out_ appose_task **task_out, _Out_ appose_error **error_out)',
+  'int appose_service_listen_queue(appose_service *service, const appose_queue *queue, uint64_t tag, _Out_ appose_error **error_out)',
   'int appose_service_close_async(appose_service *service, int64_t timeout_ms, const appose_queue *queue, uint64_t tag, _Out_ appose_error **error_out)',
   'int appose_service_kill(appose_service *service, _Out_ appose_error **error_out)',
   'int appose_service_pid(const appose_service *service, _Out_ int64_t *pid_out, _Out_ appose_error **error_out)',
@@ -72,10 +73,14 @@ const declarations = [
   'int appose_task_cancel(appose_task *task, _Out_ appose_error **error_out)',
   'int appose_task_id(const appose_task *task, _Out_ void **id_out, _Out_ appose_error **error_out)',
   'int appose_task_outputs_json(const appose_task *task, _Out_ void **json_out, _Out_ appose_error **error_out)',
+  'int appose_task_result_json(const appose_task *task, _Out_ void **json_out, _Out_ appose_error **error_out)',
+  'int appose_task_get_status(const appose_task *task, _Out_ int *status_out, _Out_ appose_error **error_out)',
   'int appose_task_free(appose_task *task)',
   'int appose_queue_new(_Out_ appose_queue **queue_out, _Out_ appose_error **error_out)',
   'int appose_queue_fd(const appose_queue *queue, _Out_ int *fd_out, _Out_ appose_error **error_out)',
+  'int appose_queue_dup_fd(const appose_queue *queue, _Out_ int *fd_out, _Out_ appose_error **error_out)',
   'int appose_queue_take(appose_queue *queue, size_t max, _Out_ appose_event_batch **batch_out, _Out_ appose_error **error_out)',
+  'int appose_queue_free(appose_queue *queue)',
   'size_t appose_event_batch_len(const appose_event_batch *batch)',
   'const void *appose_event_batch_get(const appose_event_batch *batch, size_t index)',
   'int appose_event_batch_free(appose_event_batch *batch)',
@@ -129,4 +134,4 @@ function getString(name, ...args) {
   }
 }
 
-module.exports = { koffi, c, Event, ApposeError, call, get, getString, libraryPath };
+module.exports = { koffi, c, Event, ApposeError, call, get, getString, libraryPath, libPath: libraryPath() };
