@@ -54,7 +54,24 @@ export class Service {
   kill(): void;
 }
 
+/** Builds an environment; emits 'progress', 'output' and 'error' while it runs. */
+export class Builder extends EventEmitter {
+  constructor(kind?: 'uv' | 'pixi' | 'mamba' | 'custom' | 'dynamic');
+  name(name: string): this;
+  base(dir: string): this;
+  envsRoot(dir: string): this;
+  content(text: string): this;
+  scheme(name: string): this;
+  package(spec: string): this;
+  binPath(dir: string): this;
+  build(): Promise<Environment>;
+  rebuild(): Promise<Environment>;
+  on(event: 'progress', listener: (p: { title: string; current: number; maximum: number }) => void): this;
+  on(event: 'output' | 'error', listener: (line: string) => void): this;
+}
+
 export class Environment {
+  readonly base: string;
   static wrap(dir: string): Environment;
   static system(): Environment;
   python(): Service;

@@ -1,5 +1,5 @@
 // ESM entry point: the same objects as the CommonJS one.
 import appose from './lib/index.js';
 
-export const { Environment, Service, Task, TaskError, ApposeError, version } = appose;
+export const { Builder, Environment, Service, Task, TaskError, ApposeError, version } = appose;
 export default appose;

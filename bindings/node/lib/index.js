@@ -7,8 +7,11 @@ const { EventEmitter } = require('node:events');
 const { koffi, c, Event, ApposeError, call, get, getString } = require('./native');
 const json = require('./json');
 
-const EVENT_TASK = 0;
 const EVENT_CLOSED = 1;
+const EVENT_BUILD_PROGRESS = 2;
+const EVENT_BUILD_OUTPUT = 3;
+const EVENT_BUILD_ERROR = 4;
+const EVENT_BUILT = 5;
 const RESPONSE = ['LAUNCH', 'UPDATE', 'COMPLETION', 'CANCELATION', 'FAILURE', 'CRASH'];
 const STATUS = ['INITIAL', 'QUEUED', 'RUNNING', 'COMPLETE', 'CANCELED', 'FAILED', 'CRASHED'];
 
@@ -29,7 +32,17 @@ const hub = {
     const fd = get('appose_queue_fd', this.queue);
     // koffi's libuv poll on the queue's own fd (it never reads nor closes
     // it). Level-triggered: each wake-up takes until the queue is empty.
-    this.handle = koffi.node.poll(fd, { readable: true }, () => this.drain());
+    this.handle = koffi.node.poll(fd, { readable: true }, () => {
+      // koffi drops what a poll callback throws: hand it to the event
+      // loop, so that a bug here is an uncaught exception, not silence.
+      try {
+        this.drain();
+      } catch (e) {
+        setImmediate(() => {
+          throw e;
+        });
+      }
+    });
     this.handle.unref();
   },
 
@@ -50,18 +63,18 @@ const hub = {
   drain() {
     for (;;) {
       const batch = get('appose_queue_take', this.queue, 0);
-      let events;
       try {
         const n = Number(c.appose_event_batch_len(batch));
-        events = new Array(n);
-        for (let i = 0; i < n; i++) events[i] = koffi.decode(c.appose_event_batch_get(batch, i), Event);
+        if (n === 0) return;
+        // Handled before the batch is freed: what an event points to (its
+        // strings, a built environment) lives until then.
+        for (let i = 0; i < n; i++) {
+          const ev = koffi.decode(c.appose_event_batch_get(batch, i), Event);
+          const onEvent = this.waiting.get(Number(ev.tag));
+          if (onEvent) onEvent(ev);
+        }
       } finally {
         c.appose_event_batch_free(batch);
-      }
-      if (events.length === 0) return;
-      for (const ev of events) {
-        const onEvent = this.waiting.get(Number(ev.tag));
-        if (onEvent) onEvent(ev);
       }
     }
   },
@@ -221,6 +234,11 @@ class Environment {
     this.handle = handle;
   }
 
+  /** The environment's directory. */
+  get base() {
+    return getString('appose_env_base', this.handle);
+  }
+
   static wrap(dir) {
     return new Environment(get('appose_env_wrap', dir));
   }
@@ -235,6 +253,73 @@ class Environment {
   }
 }
 
+/**
+ * Builds an environment ("uv", "pixi", "mamba", "custom", or "dynamic",
+ * which picks one from the content). An EventEmitter of the build's
+ * 'progress' ({title, current, maximum}), 'output' and 'error' (one line
+ * each); `build()` resolves with the Environment without blocking the
+ * event loop (the tools run on a library thread; their events come
+ * through the queue).
+ */
+class Builder extends EventEmitter {
+  constructor(kind = 'dynamic') {
+    super();
+    this.handle = get('appose_builder_new', kind);
+  }
+
+  name(name) { call('appose_builder_name', this.handle, name); return this; }
+  base(dir) { call('appose_builder_base', this.handle, dir); return this; }
+  envsRoot(dir) { call('appose_builder_envs_root', this.handle, dir); return this; }
+  content(text) { call('appose_builder_content', this.handle, text); return this; }
+  scheme(name) { call('appose_builder_scheme', this.handle, name); return this; }
+  package(spec) { call('appose_builder_package', this.handle, spec); return this; }
+  binPath(dir) { call('appose_builder_bin_path', this.handle, dir); return this; }
+
+  /** Builds, or reuses the environment when unchanged. */
+  build() { return this.run('appose_builder_build_async'); }
+
+  /** Deletes the environment, then builds it. */
+  rebuild() { return this.run('appose_builder_rebuild_async'); }
+
+  run(fn) {
+    return new Promise((resolve, reject) => {
+      const tag = hub.register((ev) => {
+        const report = (name, payload) => {
+          try {
+            this.emit(name, payload);
+          } catch (e) {
+            process.emitWarning(`a listener of build event ${name} threw: ${e && e.stack ? e.stack : e}`,
+              { code: 'APPOSE_LISTENER' });
+          }
+        };
+        switch (ev.kind) {
+          case EVENT_BUILD_PROGRESS:
+            report('progress', { title: ev.message, current: Number(ev.current), maximum: Number(ev.maximum) });
+            break;
+          case EVENT_BUILD_OUTPUT:
+            report('output', ev.message);
+            break;
+          case EVENT_BUILD_ERROR:
+            if (this.listenerCount('error') > 0) report('error', ev.message);
+            break;
+          case EVENT_BUILT:
+            hub.done(tag);
+            if (ev.status === 0) resolve(new Environment(get('appose_env_clone', ev.env)));
+            else reject(new ApposeError(ev.status, ev.error ?? ''));
+            break;
+          default:
+        }
+      });
+      try {
+        call(fn, this.handle, hub.queue, tag);
+      } catch (e) {
+        hub.done(tag);
+        reject(e);
+      }
+    });
+  }
+}
+
 const version = c.appose_version();
 
-module.exports = { Environment, Service, Task, TaskError, ApposeError, version };
+module.exports = { Builder, Environment, Service, Task, TaskError, ApposeError, version };

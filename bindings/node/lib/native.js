@@ -24,7 +24,7 @@ function libraryPath() {
 
 const lib = koffi.load(libraryPath());
 for (const name of ['appose_env', 'appose_service', 'appose_task', 'appose_queue',
-  'appose_event_batch', 'appose_error']) {
+  'appose_event_batch', 'appose_error', 'appose_builder']) {
   koffi.opaque(name);
 }
 
@@ -62,6 +62,19 @@ const declarations = [
   'int appose_env_system(_Out_ appose_env **env_out, _Out_ appose_error **error_out)',
   'int appose_env_python(const appose_env *env, _Out_ appose_service **service_out, _Out_ appose_error **error_out)',
   'int appose_env_free(appose_env *env)',
+  'int appose_env_clone(const void *env, _Out_ appose_env **env_out, _Out_ appose_error **error_out)',
+  'int appose_env_base(const appose_env *env, _Out_ void **base_out, _Out_ appose_error **error_out)',
+  'int appose_builder_new(const char *kind, _Out_ appose_builder **builder_out, _Out_ appose_error **error_out)',
+  'int appose_builder_name(appose_builder *builder, const char *name, _Out_ appose_error **error_out)',
+  'int appose_builder_base(appose_builder *builder, const char *dir, _Out_ appose_error **error_out)',
+  'int appose_builder_envs_root(appose_builder *builder, const char *dir, _Out_ appose_error **error_out)',
+  'int appose_builder_content(appose_builder *builder, const char *content, _Out_ appose_error **error_out)',
+  'int appose_builder_scheme(appose_builder *builder, const char *scheme, _Out_ appose_error **error_out)',
+  'int appose_builder_package(appose_builder *builder, const char *spec, _Out_ appose_error **error_out)',
+  'int appose_builder_bin_path(appose_builder *builder, const char *dir, _Out_ appose_error **error_out)',
+  'int appose_builder_build_async(appose_builder *builder, const appose_queue *queue, uint64_t tag, _Out_ appose_error **error_out)',
+  'int appose_builder_rebuild_async(appose_builder *builder, const appose_queue *queue, uint64_t tag, _Out_ appose_error **error_out)',
+  'int appose_builder_free(appose_builder *builder)',
   'int appose_service_task(appose_service *service, const char *script, const char *inputs_json, const char *queue, _Out_ appose_task **task_out, _Out_ appose_error **error_out)',
   'int appose_service_listen_queue(appose_service *service, const appose_queue *queue, uint64_t tag, _Out_ appose_error **error_out)',
   'int appose_service_close_async(appose_service *service, int64_t timeout_ms, const appose_queue *queue, uint64_t tag, _Out_ appose_error **error_out)',
