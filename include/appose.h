@@ -633,6 +633,16 @@ enum appose_status appose_builder_tool_mirror(struct appose_builder *builder,
                                               struct appose_error **error_out);
 
 /**
+ * The SHA-256 (64 hexadecimal digits) a downloaded tool archive must
+ * have, instead of the one libappose records for the pinned release: for
+ * a mirror that serves its own build. Anything else is
+ * `APPOSE_STATUS_INVALID_ARGUMENT`.
+ */
+enum appose_status appose_builder_tool_sha256(struct appose_builder *builder,
+                                              const char *hex,
+                                              struct appose_error **error_out);
+
+/**
  * Sets an environment variable for the tools and for the environment's
  * workers.
  */

@@ -1,7 +1,8 @@
 //! Tool bootstrap for real, against an HTTP server on loopback: tar.gz,
 //! tar.bz2 and zip archives, progress events, the run bit, a truncated
-//! download refused, the mirror variable honoured, and uv installed from
-//! PyPI when no download works. One test: it sets a process-wide variable.
+//! download refused, a checksum mismatch refused, the mirror variable
+//! honoured, and uv installed from PyPI when no download works. One test:
+//! it sets a process-wide variable.
 
 mod common;
 
@@ -94,6 +95,14 @@ fn serve(files: HashMap<String, Vec<u8>>, limit: usize) -> u16 {
     port
 }
 
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn run(exe: &Path, arg: &str) -> String {
     let out = Command::new(exe).arg(arg).output().unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
@@ -120,10 +129,8 @@ fn tools_are_downloaded_unpacked_and_installed() {
     files.insert(format!("/uv/0.9.5/{arch_uv}.tar.gz"), uv_tgz.clone());
     // Served as a zip under pixi's name: the format is told by content.
     files.insert(format!("/pixi/v0.58.0/{arch_pixi}"), zip_of("pixi", SCRIPT));
-    files.insert(
-        format!("/micromamba/latest/{arch_mm}"),
-        bz2(&tar_of("bin/micromamba", SCRIPT)),
-    );
+    let mm_tbz = bz2(&tar_of("bin/micromamba", SCRIPT));
+    files.insert(format!("/micromamba/2.8.1-1/{arch_mm}"), mm_tbz.clone());
     let port = serve(files, 50);
     let mirror = format!("http://127.0.0.1:{port}");
 
@@ -131,10 +138,21 @@ fn tools_are_downloaded_unpacked_and_installed() {
     // SAFETY: set before any thread of this test reads the environment.
     unsafe { std::env::set_var("APPOSE_TOOL_MIRROR", &mirror) };
     let root = tempfile::tempdir().unwrap();
+
+    // Our stand-in is not micromamba 2.8.1-1: the checksum recorded for
+    // that release refuses it, and nothing is installed.
+    let mut b = Builder::new(BuilderKind::Mamba);
+    b.envs_root(root.path());
+    let err = b.install_tool().unwrap_err();
+    assert!(err.message().contains("checksum mismatch"), "{err}");
+    assert!(err.message().contains(&sha256_hex(&mm_tbz)), "{err}");
+    assert!(!root.path().join(".mamba/bin/micromamba").exists());
+
     let progress = Arc::new(Mutex::new(Vec::new()));
     let sink = progress.clone();
     let mut b = Builder::new(BuilderKind::Uv);
     b.envs_root(root.path())
+        .tool_sha256(&sha256_hex(&uv_tgz))
         .on_progress(Box::new(move |t, c, m| {
             sink.lock().unwrap().push((t.to_owned(), c, m))
         }));
@@ -150,16 +168,49 @@ fn tools_are_downloaded_unpacked_and_installed() {
     assert!(progress.windows(2).all(|w| w[0].1 <= w[1].1));
     unsafe { std::env::remove_var("APPOSE_TOOL_MIRROR") };
 
-    // zip and tar.bz2, through the builder's own mirror setting.
-    for (kind, rel) in [
-        (BuilderKind::Pixi, ".pixi/bin/pixi"),
-        (BuilderKind::Mamba, ".mamba/bin/micromamba"),
+    // A checksum that is not one is refused before anything is fetched.
+    let mut b = Builder::new(BuilderKind::Mamba);
+    b.envs_root(root.path())
+        .tool_mirror(&mirror)
+        .tool_sha256("abc");
+    let err = b.install_tool().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    assert!(err.message().contains("64 hexadecimal digits"), "{err}");
+
+    // zip and tar.bz2, through the builder's own mirror setting; pixi has
+    // no recorded checksum and says so, micromamba is checked against the
+    // mirror's own.
+    for (kind, rel, sha) in [
+        (BuilderKind::Pixi, ".pixi/bin/pixi", None),
+        (
+            BuilderKind::Mamba,
+            ".mamba/bin/micromamba",
+            Some(sha256_hex(&mm_tbz)),
+        ),
     ] {
+        let warnings = Arc::new(Mutex::new(Vec::new()));
+        let sink = warnings.clone();
         let mut b = Builder::new(kind);
-        b.envs_root(root.path()).tool_mirror(&mirror);
+        b.envs_root(root.path())
+            .tool_mirror(&mirror)
+            .on_error(Box::new(move |l| sink.lock().unwrap().push(l.to_owned())));
+        if let Some(sha) = &sha {
+            b.tool_sha256(sha);
+        }
         let exe = b.install_tool().unwrap();
         assert_eq!(exe, root.path().join(rel));
         assert!(run(&exe, "x").ends_with("standin"), "{rel} does not run");
+        let warned = warnings
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("installed unverified"));
+        assert_eq!(
+            warned,
+            sha.is_none(),
+            "{rel}: {:?}",
+            warnings.lock().unwrap()
+        );
     }
     // Nothing is left of the staging directories.
     let leftovers: Vec<_> = std::fs::read_dir(root.path())

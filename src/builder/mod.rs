@@ -171,6 +171,7 @@ pub struct Builder {
     bin_paths: Vec<PathBuf>,
     append_system_path: bool,
     tool_mirror: Option<String>,
+    tool_sha256: Option<String>,
     listeners: Listeners,
 }
 
@@ -250,6 +251,7 @@ impl Builder {
             bin_paths: Vec::new(),
             append_system_path: false,
             tool_mirror: None,
+            tool_sha256: None,
             listeners: Listeners::default(),
         }
     }
@@ -389,6 +391,14 @@ impl Builder {
         self
     }
 
+    /// The SHA-256 (64 hex digits) a downloaded tool archive must have,
+    /// instead of the one recorded for the pinned release: for a mirror
+    /// that serves its own build. Checked when the tool is installed.
+    pub fn tool_sha256(&mut self, hex: &str) -> &mut Self {
+        self.tool_sha256 = Some(hex.to_owned());
+        self
+    }
+
     pub fn on_progress(&mut self, l: ProgressListener) -> &mut Self {
         self.listeners.progress.push(l);
         self
@@ -480,6 +490,7 @@ impl Builder {
                 spec,
                 &root,
                 self.tool_mirror.as_deref(),
+                self.tool_sha256.as_deref(),
                 &mut self.listeners,
             )?;
         }
@@ -662,6 +673,7 @@ impl Builder {
             spec,
             &root,
             self.tool_mirror.as_deref(),
+            self.tool_sha256.as_deref(),
             &mut self.listeners,
         )?;
         Ok(tool::Tool {

@@ -7,6 +7,12 @@
 //! mirror setting) replaces the release host: files are then fetched from
 //! `<mirror>/<tool>/<version>/<file>`. uv, also published on PyPI, falls back
 //! to `python3 -m pip install uv==<version>` when no download works.
+//!
+//! Every downloaded archive is checked against the SHA-256 recorded here for
+//! the pinned release before anything is unpacked; a mismatch is refused.
+//! A mirror serving other builds names their checksum with the builder's
+//! `tool_sha256`. A release with no recorded checksum (pixi, see below) is
+//! installed with a warning on the error listeners.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -31,6 +37,8 @@ pub struct ToolSpec {
     pub rel_command: &'static str,
     /// Requirement to install from PyPI when no download works.
     pub pypi: Option<&'static str>,
+    /// SHA-256 (lower-case hex) of `file` in the pinned release.
+    pub sha256: Option<&'static str>,
 }
 
 const X86_64: bool = cfg!(target_arch = "x86_64");
@@ -46,6 +54,15 @@ pub const UV: ToolSpec = ToolSpec {
     release_base: "https://github.com/astral-sh/uv/releases/download/0.9.5",
     rel_command: ".uv/bin/uv",
     pypi: Some("uv==0.9.5"),
+    // From the table of release checksums kept by astral-sh/setup-uv
+    // (src/download/checksum/known-checksums.ts, keys
+    // "<platform>-0.9.5"), which it builds from the `.sha256` files uv
+    // publishes beside each archive.
+    sha256: if X86_64 {
+        Some("2cf10babba653310606f8b49876cfb679928669e7ddaa1fb41fb00ce73e64f66")
+    } else {
+        Some("9db0c2f6683099f86bfeea47f4134e915f382512278de95b2a0e625957594ff3")
+    },
 };
 
 pub const PIXI: ToolSpec = ToolSpec {
@@ -59,20 +76,34 @@ pub const PIXI: ToolSpec = ToolSpec {
     release_base: "https://github.com/prefix-dev/pixi/releases/download/v0.58.0",
     rel_command: ".pixi/bin/pixi",
     pypi: None,
+    // No published checksum of v0.58.0's archives could be read from here
+    // (pixi's `.sha256` files sit beside the archives on GitHub, out of
+    // reach); installed with a warning until one is recorded.
+    sha256: None,
 };
 
 pub const MICROMAMBA: ToolSpec = ToolSpec {
     name: "micromamba",
-    version: "latest",
-    // micro.mamba.pm serves `<platform>/latest`; mirrors use this file name.
+    // Pinned (the peers take whatever micro.mamba.pm calls latest, which
+    // no checksum can cover): the static build of mamba 2.8.1.
+    version: "2.8.1-1",
     file: if X86_64 {
         Some("micromamba-linux-64.tar.bz2")
     } else {
         Some("micromamba-linux-aarch64.tar.bz2")
     },
-    release_base: "https://micro.mamba.pm/api/micromamba",
+    release_base: "https://github.com/mamba-org/micromamba-releases/releases/download/2.8.1-1",
     rel_command: ".mamba/bin/micromamba",
     pypi: None,
+    // From Homebrew's micromamba-static formula for 2.8.1-1, which
+    // downloads these very files; the linux-64 value also appears, for the
+    // same release, in independent build scripts that check it with
+    // sha256sum.
+    sha256: if X86_64 {
+        Some("8528263837623551a44464a372e5bd6b0b856479a83d2a77490a19dd98da3b06")
+    } else {
+        Some("daa4d5c7c5d688ce0deed4ff7887a4ff95429c89d80c76e39ab1ee3d5f66b913")
+    },
 };
 
 impl ToolSpec {
@@ -86,10 +117,6 @@ impl ToolSpec {
                 self.name,
                 self.version
             ),
-            None if self.name == "micromamba" => {
-                let platform = if X86_64 { "linux-64" } else { "linux-aarch64" };
-                format!("{}/{platform}/latest", self.release_base)
-            }
             None => format!("{}/{file}", self.release_base),
         })
     }
@@ -123,6 +150,7 @@ pub fn locate(
     spec: &ToolSpec,
     root: &Path,
     mirror: Option<&str>,
+    sha256: Option<&str>,
     listeners: &mut Listeners,
 ) -> Result<PathBuf> {
     let managed = root.join(spec.rel_command);
@@ -132,23 +160,31 @@ pub fn locate(
     if let Some(found) = on_path(spec.name) {
         return Ok(found);
     }
-    install(spec, root, mirror, listeners)?;
+    install(spec, root, mirror, sha256, listeners)?;
     Ok(managed)
 }
 
-/// Downloads and unpacks the pinned release into the envs root.
+/// Downloads and unpacks the pinned release into the envs root. `sha256`
+/// replaces the recorded checksum (for a mirror serving other builds).
 pub fn install(
     spec: &ToolSpec,
     root: &Path,
     mirror: Option<&str>,
+    sha256: Option<&str>,
     listeners: &mut Listeners,
 ) -> Result<()> {
+    let expected = match sha256 {
+        Some(hex) => Some(parse_sha256(hex)?),
+        None => spec
+            .sha256
+            .map(|h| parse_sha256(h).expect("recorded checksums are valid")),
+    };
     let env_mirror = std::env::var(MIRROR_VAR).ok().filter(|m| !m.is_empty());
     let mirror = mirror.map(str::to_owned).or(env_mirror);
     let dest = root.join(spec.rel_command);
     let download_error = match spec.url(mirror.as_deref()) {
         None => format!("{} publishes no release for this platform", spec.name),
-        Some(url) => match fetch_and_unpack(spec, &url, root, &dest, listeners) {
+        Some(url) => match fetch_and_unpack(spec, &url, expected, root, &dest, listeners) {
             Ok(()) => return Ok(()),
             Err(e) => e.to_string(),
         },
@@ -179,9 +215,78 @@ pub fn install(
     ))
 }
 
+/// Reads a SHA-256 written as 64 hexadecimal digits.
+fn parse_sha256(hex: &str) -> Result<[u8; 32]> {
+    let bad = || {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("{hex:?} is not a SHA-256: expected 64 hexadecimal digits"),
+        )
+    };
+    let hex = hex.trim();
+    if hex.len() != 64 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The SHA-256 of a file's content.
+pub fn sha256_of(path: &Path) -> Result<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    Ok(hasher.finalize().into())
+}
+
+/// Refuses `archive` unless its SHA-256 is `expected`; with nothing
+/// expected, says on the error listeners that it goes unverified.
+fn verify(
+    spec: &ToolSpec,
+    url: &str,
+    archive: &Path,
+    expected: Option<[u8; 32]>,
+    listeners: &mut Listeners,
+) -> Result<()> {
+    let Some(expected) = expected else {
+        listeners.error(&format!(
+            "warning: no SHA-256 is recorded for {} {}: the download from {url} is \
+             installed unverified",
+            spec.name, spec.version
+        ));
+        return Ok(());
+    };
+    let actual = sha256_of(archive)?;
+    if actual != expected {
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!(
+                "checksum mismatch for {url}: its SHA-256 is {}, but {} {} has {}; \
+                 the file was not installed",
+                to_hex(&actual),
+                spec.name,
+                spec.version,
+                to_hex(&expected)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn fetch_and_unpack(
     spec: &ToolSpec,
     url: &str,
+    expected: Option<[u8; 32]>,
     root: &Path,
     dest: &Path,
     listeners: &mut Listeners,
@@ -202,6 +307,7 @@ fn fetch_and_unpack(
     download::download(url, &archive, &mut |cur, max| {
         listeners.progress(&title, cur, max)
     })?;
+    verify(spec, url, &archive, expected, listeners)?;
     let unpacked = staging.path().join("unpacked");
     download::unpack(&archive, &unpacked)?;
     let exe = download::find_file(&unpacked, spec.name).ok_or_else(|| {

@@ -274,6 +274,29 @@ pub unsafe extern "C" fn appose_builder_tool_mirror(
     })
 }
 
+/// The SHA-256 (64 hexadecimal digits) a downloaded tool archive must
+/// have, instead of the one libappose records for the pinned release: for
+/// a mirror that serves its own build. Anything else is
+/// `APPOSE_STATUS_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn appose_builder_tool_sha256(
+    builder: *mut appose_builder,
+    hex: *const c_char,
+    error_out: *mut *mut appose_error,
+) -> appose_status {
+    set(builder, hex, "hex", error_out, |b, v| {
+        let ok = v.len() == 64 && v.bytes().all(|c| c.is_ascii_hexdigit());
+        if !ok {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorKind::InvalidArgument,
+                format!("{v:?} is not a SHA-256: expected 64 hexadecimal digits"),
+            ));
+        }
+        b.tool_sha256(v);
+        Ok(())
+    })
+}
+
 /// Sets an environment variable for the tools and for the environment's
 /// workers.
 #[no_mangle]

@@ -45,6 +45,7 @@ class Builder {
   Builder& pixi_environment(const std::string& v) { return set(appose_builder_pixi_environment, v); }
   Builder& bin_path(const std::string& v) { return set(appose_builder_bin_path, v); }
   Builder& tool_mirror(const std::string& v) { return set(appose_builder_tool_mirror, v); }
+  Builder& tool_sha256(const std::string& v) { return set(appose_builder_tool_sha256, v); }
   Builder& env_var(const std::string& key, const std::string& value) {
     detail::call(appose_builder_env_var, h_.get(), key.c_str(), value.c_str());
     return *this;
