@@ -151,15 +151,29 @@ impl Environment {
     }
 
     /// A Groovy worker service (not started): `java -cp <classpath> <jvm
-    /// args> org.apposed.appose.GroovyWorker`. The class path must hold the
-    /// appose jar, its dependencies and Groovy.
+    /// args> org.apposed.appose.GroovyWorker`, with the class path built as
+    /// appose-java builds it: the worker's own jars first (those
+    /// [`GROOVY_CLASSPATH_VAR`] names, where appose-java puts the jars its
+    /// own classes came from), then `classpath`; each existing element by
+    /// its canonical path, each once. Without a launcher prefix the class
+    /// path is checked for the GroovyWorker, Groovy and groovy-json, so a
+    /// missing jar is an error that names it rather than a worker that dies
+    /// with "Could not find or load main class".
     pub fn groovy(&self, classpath: &[String], jvm_args: &[String]) -> Result<Service> {
-        let service = self.java("org.apposed.appose.GroovyWorker", classpath, jvm_args)?;
+        let mut elements = groovy_worker_classpath();
+        elements.extend(classpath.iter().cloned());
+        let elements = canonical_classpath(&elements);
+        if self.launch_args.is_empty() {
+            check_groovy_classpath(&elements)?;
+        }
+        let service = self.java("org.apposed.appose.GroovyWorker", &elements, jvm_args)?;
         service.set_syntax(Some(crate::syntax::Syntax::Groovy));
         Ok(service)
     }
 
-    /// A service running a Java main class with `java` from this environment.
+    /// A service running a Java main class with `java` from this environment
+    /// (`java`, `bin/java` or `jre/bin/java`, as the peers look for it);
+    /// `classpath` goes to `-cp`, each element once, in the order given.
     pub fn java(
         &self,
         main_class: &str,
@@ -168,7 +182,6 @@ impl Environment {
     ) -> Result<Service> {
         let mut args = Vec::new();
         if !classpath.is_empty() {
-            // Each element once, in the order given, as the peers build it.
             let mut seen = std::collections::HashSet::new();
             let unique: Vec<&str> = classpath
                 .iter()
@@ -266,6 +279,103 @@ fn is_executable(p: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// The environment variable naming the Groovy worker's own jars (appose,
+/// Groovy, groovy-json and their dependencies), `:`-separated; `dir/*`
+/// stands for every jar in `dir`, as on a Java class path.
+pub const GROOVY_CLASSPATH_VAR: &str = "APPOSE_GROOVY_CLASSPATH";
+
+fn groovy_worker_classpath() -> Vec<String> {
+    std::env::var(GROOVY_CLASSPATH_VAR)
+        .unwrap_or_default()
+        .split(':')
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Each element by its canonical path when it exists (a `dir/*` wildcard
+/// by its directory's), else as given; each once, first place kept.
+fn canonical_classpath(elements: &[String]) -> Vec<String> {
+    let canonical = |e: &str| -> String {
+        if let Some(dir) = e.strip_suffix("/*") {
+            if let Ok(d) = std::fs::canonicalize(dir) {
+                return format!("{}/*", d.display());
+            }
+        } else if let Ok(p) = std::fs::canonicalize(e) {
+            return p.to_string_lossy().into_owned();
+        }
+        e.to_owned()
+    };
+    let mut seen = std::collections::HashSet::new();
+    elements
+        .iter()
+        .map(|e| canonical(e))
+        .filter(|e| seen.insert(e.clone()))
+        .collect()
+}
+
+/// Whether `class` (a path like `groovy/lang/GroovyShell.class`) is in a
+/// class path element: a directory, a jar, or every jar of `dir/*`.
+fn element_has_class(element: &str, class: &str) -> bool {
+    let jar_has = |jar: &Path| {
+        std::fs::File::open(jar)
+            .ok()
+            .and_then(|f| zip::ZipArchive::new(f).ok())
+            .is_some_and(|mut z| z.by_name(class).is_ok())
+    };
+    if let Some(dir) = element.strip_suffix("/*") {
+        return std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let p = e.path();
+                p.extension().is_some_and(|x| x.eq_ignore_ascii_case("jar")) && jar_has(&p)
+            })
+        });
+    }
+    let p = Path::new(element);
+    if p.is_dir() {
+        p.join(class).is_file()
+    } else {
+        jar_has(p)
+    }
+}
+
+/// Refuses a class path without what appose-java 0.9.0's GroovyWorker needs.
+fn check_groovy_classpath(elements: &[String]) -> Result<()> {
+    const NEEDED: [(&str, &str); 3] = [
+        (
+            "org/apposed/appose/GroovyWorker.class",
+            "appose-java's jar (org.apposed:appose, e.g. appose-0.9.0.jar)",
+        ),
+        (
+            "groovy/lang/GroovyShell.class",
+            "Groovy (org.apache.groovy:groovy 4)",
+        ),
+        (
+            "groovy/json/JsonOutput.class",
+            "groovy-json (org.apache.groovy:groovy-json)",
+        ),
+    ];
+    let missing: Vec<&str> = NEEDED
+        .iter()
+        .filter(|(class, _)| !elements.iter().any(|e| element_has_class(e, class)))
+        .map(|(_, what)| *what)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::NotFound,
+        format!(
+            "the Groovy worker's class path lacks {}: pass their jars in the class path \
+             or name them in {GROOVY_CLASSPATH_VAR} (e.g. `mvn dependency:copy-dependencies` \
+             of org.apposed:appose:0.9.0 into a directory D, then {GROOVY_CLASSPATH_VAR}='D/*'); \
+             the class path was [{}]",
+            missing.join(", "),
+            elements.join(":")
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,8 +392,18 @@ mod tests {
         );
     }
 
+    /// A jar holding empty entries named `classes`.
+    fn jar(path: &Path, classes: &[&str]) {
+        let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+        for c in classes {
+            z.start_file(*c, zip::write::SimpleFileOptions::default())
+                .unwrap();
+        }
+        z.finish().unwrap();
+    }
+
     #[test]
-    fn a_groovy_class_path_names_each_element_once_and_java_is_found_in_jre() {
+    fn a_groovy_class_path_is_canonical_names_each_element_once_and_java_is_found_in_jre() {
         let dir = tempfile::tempdir().unwrap();
         let jre = dir.path().join("jre/bin");
         std::fs::create_dir_all(&jre).unwrap();
@@ -291,19 +411,51 @@ mod tests {
         std::fs::write(&java, "#!/bin/sh\n").unwrap();
         std::fs::set_permissions(&java, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
+        let jars = dir.path().join("jars");
+        std::fs::create_dir(&jars).unwrap();
+        jar(
+            &jars.join("appose.jar"),
+            &["org/apposed/appose/GroovyWorker.class"],
+        );
+        jar(
+            &jars.join("groovy.jar"),
+            &[
+                "groovy/lang/GroovyShell.class",
+                "groovy/json/JsonOutput.class",
+            ],
+        );
+        let canonical = std::fs::canonicalize(&jars).unwrap();
+        let a = canonical.join("appose.jar").to_string_lossy().into_owned();
+        let g = canonical.join("groovy.jar").to_string_lossy().into_owned();
         let env = Environment::new(dir.path(), vec![], vec![], vec![]);
-        let cp: Vec<String> = ["a.jar", "b.jar", "a.jar"].map(String::from).to_vec();
+        // The same jar by two spellings counts once; a missing element stays.
+        let roundabout = format!("{}/../jars/appose.jar", jars.display());
+        let cp: Vec<String> = vec![a.clone(), g.clone(), roundabout, "/no/such.jar".into()];
         let svc = env.groovy(&cp, &["-Xmx1g".to_owned()]).unwrap();
         assert_eq!(
             svc.argv(),
             [
                 java.to_str().unwrap(),
                 "-cp",
-                "a.jar:b.jar",
+                &format!("{a}:{g}:/no/such.jar"),
                 "-Xmx1g",
                 "org.apposed.appose.GroovyWorker"
             ]
         );
+        // Every jar of a directory, as Java reads `dir/*`.
+        let wild = format!("{}/*", jars.display());
+        let svc = env.groovy(std::slice::from_ref(&wild), &[]).unwrap();
+        assert_eq!(svc.argv()[2], format!("{}/*", canonical.display()));
+        // A class path without the GroovyWorker or groovy-json says which.
+        std::fs::remove_file(jars.join("groovy.jar")).unwrap();
+        jar(&jars.join("groovy.jar"), &["groovy/lang/GroovyShell.class"]);
+        let err = env.groovy(&[wild], &[]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(err.message().contains("groovy-json"), "{err}");
+        assert!(!err.message().contains("appose-java's jar"), "{err}");
+        assert!(err.message().contains(GROOVY_CLASSPATH_VAR), "{err}");
+        let err = env.groovy(&[], &[]).unwrap_err();
+        assert!(err.message().contains("appose-java's jar"), "{err}");
     }
 
     #[test]

@@ -123,3 +123,39 @@ fn variables_calls_and_explicit_objects_on_the_groovy_worker() {
     assert!(e.message().contains("noSuchFunction"), "{}", e.message());
     svc.close(long).unwrap();
 }
+
+#[test]
+fn the_worker_jars_can_come_from_the_variable_as_a_directory_wildcard() {
+    let cp = match classpath() {
+        Ok(cp) => cp,
+        Err(why) => return common::skip(&format!("the GroovyWorker: {why}")),
+    };
+    let dir = std::fs::canonicalize(PathBuf::from(&cp[0]).parent().unwrap()).unwrap();
+    // Every test here sets it the same way (std serialises its access to
+    // the environment), and the other test's explicit jars, in the same
+    // directory, make no difference to it.
+    // SAFETY: std's environment lock covers our reads; no C code reads it.
+    unsafe { std::env::set_var("APPOSE_GROOVY_CLASSPATH", format!("{}/*", dir.display())) };
+    // The appose jar again, by a roundabout path: it keeps one place.
+    let again = format!(
+        "{}/../{}/appose-0.9.0.jar",
+        dir.display(),
+        dir.file_name().unwrap().to_string_lossy()
+    );
+    let svc = Environment::system()
+        .unwrap()
+        .groovy(&[again.clone(), again], &[])
+        .unwrap();
+    let argv = svc.argv();
+    assert_eq!(
+        argv[2],
+        format!("{0}/*:{0}/appose-0.9.0.jar", dir.display()),
+        "{argv:?}"
+    );
+    let long = Some(Duration::from_secs(60));
+    let task = svc.task("6 * 7", None, None).unwrap();
+    task.start().unwrap();
+    task.wait(long).unwrap();
+    assert_eq!(task.result().map(|v| int(&v)), Some(42));
+    svc.close(long).unwrap();
+}

@@ -3,7 +3,7 @@
 # DEST with Maven, once: the second peer's worker for the Groovy tests.
 # Usage: groovy-deps.sh DEST
 set -euo pipefail
-dest=$1
+dest=$(realpath -m "$1")
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 mkdir -p "$dest"
 exec 9> "$dest.lock"
