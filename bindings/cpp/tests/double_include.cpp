@@ -1,4 +1,5 @@
 // Every header twice, each first on its own: guards and self-containment.
+#include "appose/threads.hpp"
 #include "appose/error.hpp"
 #include "appose/queue.hpp"
 #include "appose/shm.hpp"
@@ -21,6 +22,7 @@
 #include "appose/shm.hpp"
 #include "appose/queue.hpp"
 #include "appose/error.hpp"
+#include "appose/threads.hpp"
 #include "appose.h"
 
 #include <gtest/gtest.h>

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -252,4 +253,61 @@ TEST(Service, PidIsTheWorkersProcessBeforeAndAfterItExits) {
   EXPECT_EQ(svc.close(10s), 0);
   EXPECT_FALSE(view.alive());
   EXPECT_EQ(view.pid(), pid);
+}
+
+TEST(Threads, HooksRunOnTheThreadsThatCallListenersBalancedAndAreFreed) {
+  struct Counts {
+    std::mutex m;
+    std::vector<std::thread::id> started;
+    int starts = 0, exits = 0;
+  };
+  auto counts = std::make_shared<Counts>();
+  auto sentinel = std::make_shared<int>(0);  // held by the hooks only
+  std::weak_ptr<int> hooks_alive = sentinel;
+  appose::set_thread_hooks(
+      [counts, sentinel](const std::string& name) {
+        EXPECT_FALSE(name.empty());
+        std::lock_guard<std::mutex> g(counts->m);
+        counts->started.push_back(std::this_thread::get_id());
+        ++counts->starts;
+      },
+      [counts, sentinel](const std::string&) {
+        std::lock_guard<std::mutex> g(counts->m);
+        ++counts->exits;
+      });
+  sentinel.reset();
+  {
+    auto svc = python();
+    Closing c{svc};
+    bool on_hooked_thread = false;
+    auto task = svc.task("task.update('x')");
+    task.listen([&](const appose::TaskEvent&) {
+      std::lock_guard<std::mutex> g(counts->m);
+      const auto& s = counts->started;
+      on_hooked_thread = std::find(s.begin(), s.end(), std::this_thread::get_id()) != s.end();
+    });
+    task.wait();
+    EXPECT_TRUE(on_hooked_thread);
+    svc.close(10s);
+  }
+  appose::clear_thread_hooks();
+  // The dispatcher ends after the close; the hooks go with their last thread.
+  wait_until([&] { return hooks_alive.expired(); });
+  EXPECT_TRUE(hooks_alive.expired());
+  std::lock_guard<std::mutex> g(counts->m);
+  EXPECT_GE(counts->starts, 1);
+  EXPECT_EQ(counts->starts, counts->exits);
+}
+
+TEST(Threads, AHookThatThrowsGoesNoFurther) {
+  appose::set_thread_hooks([](const std::string&) { throw std::runtime_error("hook failed"); },
+                           [](const std::string&) { throw 7; });
+  {
+    auto svc = python();
+    Closing c{svc};
+    auto task = svc.task("task.outputs['x'] = 1");
+    task.wait();
+    EXPECT_EQ(task.status(), appose::TaskStatus::Complete);
+  }
+  appose::clear_thread_hooks();
 }

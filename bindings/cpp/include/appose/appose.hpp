@@ -11,6 +11,7 @@
 #include "appose/service.hpp"
 #include "appose/shm.hpp"
 #include "appose/task.hpp"
+#include "appose/threads.hpp"
 #include "appose/value.hpp"
 #include "appose/worker_object.hpp"
 
