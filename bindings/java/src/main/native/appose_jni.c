@@ -556,6 +556,26 @@ JNIEXPORT void FN(nTaskStart)(JNIEnv *env, jclass c, jlong t) {
   ok(env, appose_task_start(H(t), &err), err);
 }
 
+/* The task's outcome as a status; only an error other than the task's own
+   ending or a timeout is thrown. */
+JNIEXPORT jint FN(nTaskWait)(JNIEnv *env, jclass c, jlong t, jlong timeout_ms) {
+  (void)c;
+  appose_error *err = NULL;
+  appose_status st = appose_task_wait(H(t), timeout_ms, &err);
+  switch (st) {
+    case APPOSE_STATUS_OK:
+    case APPOSE_STATUS_TASK_FAILED:
+    case APPOSE_STATUS_TASK_CANCELED:
+    case APPOSE_STATUS_TASK_CRASHED:
+    case APPOSE_STATUS_TIMEOUT:
+      if (err != NULL) appose_error_free(err);
+      return (jint)st;
+    default:
+      throw_status(env, st, err);
+      return (jint)st;
+  }
+}
+
 JNIEXPORT void FN(nTaskCancel)(JNIEnv *env, jclass c, jlong t) {
   (void)c;
   appose_error *err = NULL;

@@ -31,6 +31,7 @@ public final class Task {
   private final CompletableFuture<Task> done = new CompletableFuture<>();
   private volatile TaskStatus status = TaskStatus.INITIAL;
   private volatile boolean started;
+  private volatile boolean direct;
   private volatile Throwable listenerError;
   private volatile Map<String, Object> outputs;
   private volatile boolean released;
@@ -42,9 +43,66 @@ public final class Task {
     this.script = script;
     this.inputs = inputs == null ? Collections.emptyMap() : Collections.unmodifiableMap(inputs);
     this.queue = queue;
-    // One native listener per task, fanning out here: the waiters are
-    // woken after every listener has seen the last event.
-    Native.bridge().taskListen(h, new Dispatch());
+  }
+
+  /**
+   * One native listener per task, fanning out here: the waiters are woken
+   * after every listener has seen the last event. Registered when the task
+   * starts, unless a platform thread starts it by waiting with no
+   * listeners: that thread then waits in native code, where the worker's
+   * answer wakes it straight from the pipe (one thread wake-up fewer).
+   */
+  private void listenNatively() {
+    Native.bridge().taskListen(handle.get(), new Dispatch());
+  }
+
+  private static final java.lang.reflect.Method IS_VIRTUAL = isVirtualMethod();
+
+  private static java.lang.reflect.Method isVirtualMethod() {
+    try {
+      return Thread.class.getMethod("isVirtual");
+    } catch (NoSuchMethodException e) {
+      return null; // before Java 21: no virtual threads
+    }
+  }
+
+  private static boolean onVirtualThread() {
+    try {
+      return IS_VIRTUAL != null && (Boolean) IS_VIRTUAL.invoke(Thread.currentThread());
+    } catch (ReflectiveOperationException e) {
+      return false;
+    }
+  }
+
+  /** How long one native wait lasts at most, so that an interrupt is seen. */
+  private static final long WAIT_SLICE_MS = 100;
+
+  /**
+   * Waits in native code when the task was (or is now) started that way;
+   * null when it was started with its listener. Otherwise whether it ended
+   * within {@code timeoutMs} (negative: no limit).
+   */
+  private Boolean waitNatively(long timeoutMs) throws InterruptedException {
+    synchronized (this) {
+      if (!started) {
+        if (!listeners.isEmpty() || onVirtualThread()) return null;
+        started = true;
+        direct = true;
+      } else if (!direct) {
+        return null;
+      }
+    }
+    long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMs * 1_000_000;
+    while (true) {
+      long left = timeoutMs < 0 ? WAIT_SLICE_MS : (deadline - System.nanoTime()) / 1_000_000;
+      int st = Native.bridge().taskWait(handle.get(), Math.max(0, Math.min(left, WAIT_SLICE_MS)));
+      if (st != ApposeException.TIMEOUT) break;
+      if (Thread.interrupted()) throw new InterruptedException();
+      if (timeoutMs >= 0 && System.nanoTime() >= deadline) return false;
+    }
+    status = TaskStatus.of(Native.bridge().taskStatus(handle.get()));
+    done.complete(this);
+    return true;
   }
 
   private final class Dispatch implements TaskListener {
@@ -103,7 +161,7 @@ public final class Task {
   }
 
   /** Adds a listener; only before the task starts. */
-  public Task listen(Consumer<TaskEvent> listener) {
+  public synchronized Task listen(Consumer<TaskEvent> listener) {
     if (started) throw new IllegalStateException("listeners are added before the task starts");
     listeners.add(listener);
     return this;
@@ -112,6 +170,7 @@ public final class Task {
   /** Sends the task to the worker (once). */
   public synchronized Task start() {
     if (!started) {
+      listenNatively();
       started = true;
       Native.bridge().taskStart(handle.get());
     }
@@ -120,6 +179,7 @@ public final class Task {
 
   /** Starts the task if needed and waits until it has finished. */
   public Task waitFor() throws InterruptedException {
+    if (waitNatively(-1) != null) return this;
     start();
     try {
       done.get();
@@ -134,6 +194,8 @@ public final class Task {
    * time ran out (the task goes on).
    */
   public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
+    Boolean ended = waitNatively(unit.toMillis(timeout));
+    if (ended != null) return ended;
     start();
     try {
       done.get(timeout, unit);
@@ -152,6 +214,21 @@ public final class Task {
    */
   public CompletableFuture<Object> future() {
     start();
+    if (direct && !done.isDone()) {
+      // Started by a native wait: nothing will complete the future but one.
+      Thread waiter =
+          new Thread(
+              () -> {
+                try {
+                  waitNatively(-1);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "libappose-task-wait");
+      waiter.setDaemon(true);
+      waiter.start();
+    }
     return done.thenApply(
         t -> {
           if (t.status() != TaskStatus.COMPLETE) throw new TaskException(t);

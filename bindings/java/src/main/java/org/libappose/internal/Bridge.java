@@ -92,6 +92,15 @@ public interface Bridge {
 
   void taskStart(long task);
 
+  /**
+   * Blocks in native code until the task ends (starting it if needed), up
+   * to {@code timeoutMs} (negative: no limit). Returns the C status: 0 for
+   * COMPLETE, TASK_FAILED / _CANCELED / _CRASHED, or TIMEOUT (the task goes
+   * on); throws for anything else. A task without listeners waited on this
+   * way is woken straight from the worker's pipe.
+   */
+  int taskWait(long task, long timeoutMs);
+
   void taskCancel(long task);
 
   int taskStatus(long task);

@@ -183,6 +183,11 @@ public final class JniBridge implements Bridge {
   }
 
   @Override
+  public int taskWait(long t, long timeoutMs) {
+    return nTaskWait(t, timeoutMs);
+  }
+
+  @Override
   public void taskCancel(long t) {
     nTaskCancel(t);
   }
@@ -357,6 +362,8 @@ public final class JniBridge implements Bridge {
   private static native void nTaskStart(long t);
 
   private static native void nTaskCancel(long t);
+
+  private static native int nTaskWait(long t, long timeoutMs);
 
   private static native int nTaskStatus(long t);
 

@@ -190,19 +190,31 @@ public final class FfmBridge implements Bridge {
     return arr;
   }
 
-  /** Calls {@code mh} with {@code args} then the error out-pointer; throws on failure. */
-  private void call(Arena a, MethodHandle mh, Object... args) {
-    MemorySegment err = a.allocate(ADDRESS);
-    Object[] all = java.util.Arrays.copyOf(args, args.length + 1);
-    all[args.length] = err;
-    int st;
+  /** Each downcall handle as (Object[])Object, made once: cheaper than invokeWithArguments. */
+  private final Map<MethodHandle, MethodHandle> spreaders = new ConcurrentHashMap<>();
+
+  private int invoke(MethodHandle mh, Object[] all) {
+    MethodHandle sp =
+        spreaders.computeIfAbsent(
+            mh,
+            m ->
+                m.asType(m.type().generic())
+                    .asSpreader(Object[].class, m.type().parameterCount()));
     try {
-      st = (int) mh.invokeWithArguments(all);
+      return (int) (Object) sp.invokeExact(all);
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {
       throw new IllegalStateException(t);
     }
+  }
+
+  /** Calls {@code mh} with {@code args} then the error out-pointer; throws on failure. */
+  private void call(Arena a, MethodHandle mh, Object... args) {
+    MemorySegment err = a.allocate(ADDRESS);
+    Object[] all = java.util.Arrays.copyOf(args, args.length + 1);
+    all[args.length] = err;
+    int st = invoke(mh, all);
     if (st != 0) throw failure(st, err.get(ADDRESS, 0));
   }
 
@@ -488,6 +500,23 @@ public final class FfmBridge implements Bridge {
   @Override
   public void taskStart(long t) {
     plain("appose_task_start", t);
+  }
+
+  @Override
+  public int taskWait(long t, long timeoutMs) {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment err = a.allocate(ADDRESS);
+      MethodHandle mh =
+          fn("appose_task_wait", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+      int st = invoke(mh, new Object[] {h(t), timeoutMs, err});
+      if (st == 0 || st == ApposeException.TIMEOUT || st == ApposeException.TASK_FAILED
+          || st == ApposeException.TASK_CANCELED || st == ApposeException.TASK_CRASHED) {
+        MemorySegment e = err.get(ADDRESS, 0);
+        if (!e.equals(MemorySegment.NULL)) failure(st, e); // frees it
+        return st;
+      }
+      throw failure(st, err.get(ADDRESS, 0));
+    }
   }
 
   @Override
