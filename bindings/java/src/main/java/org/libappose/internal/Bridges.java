@@ -2,8 +2,9 @@ package org.libappose.internal;
 
 /**
  * Chooses the bridge once per process: the system property {@code
- * libappose.bridge} ({@code jni} or {@code ffm}), else FFM on Java 22 and
- * later (no native glue), else JNI.
+ * libappose.bridge} ({@code jni} or {@code ffm}); else JNI, the faster of
+ * the two here (see the README's figures), falling back to FFM on Java 22
+ * and later when the JNI glue cannot be loaded.
  */
 public final class Bridges {
   private static volatile Bridge bridge;
@@ -23,25 +24,33 @@ public final class Bridges {
 
   private static Bridge choose() {
     String wanted = System.getProperty("libappose.bridge", "");
-    int feature = Runtime.version().feature();
-    if (wanted.equals("jni")) return new JniBridge();
-    if (wanted.equals("ffm") || (wanted.isEmpty() && feature >= 22)) {
-      try {
-        Class<?> c = Class.forName("org.libappose.internal.FfmBridge");
-        return (Bridge) c.getDeclaredConstructor().newInstance();
-      } catch (ReflectiveOperationException | LinkageError e) {
-        if (wanted.equals("ffm")) {
-          throw new IllegalStateException(
-              "the FFM bridge needs Java 22 or later and the jar's versioned classes (running "
-                  + Runtime.version() + ")",
-              e);
+    switch (wanted) {
+      case "jni":
+        return new JniBridge();
+      case "ffm":
+        return ffm();
+      case "":
+        try {
+          return new JniBridge();
+        } catch (UnsatisfiedLinkError e) {
+          if (Runtime.version().feature() < 22) throw e;
+          return ffm();
         }
-      }
+      default:
+        throw new IllegalArgumentException(
+            "libappose.bridge is " + wanted + ": expected jni or ffm");
     }
-    if (!wanted.isEmpty() && !wanted.equals("ffm")) {
-      throw new IllegalArgumentException(
-          "libappose.bridge is " + wanted + ": expected jni or ffm");
+  }
+
+  private static Bridge ffm() {
+    try {
+      Class<?> c = Class.forName("org.libappose.internal.FfmBridge");
+      return (Bridge) c.getDeclaredConstructor().newInstance();
+    } catch (ReflectiveOperationException | LinkageError e) {
+      throw new IllegalStateException(
+          "the FFM bridge needs Java 22 or later and the jar's versioned classes (running "
+              + Runtime.version() + ")",
+          e);
     }
-    return new JniBridge();
   }
 }
