@@ -113,6 +113,27 @@ class ArrayTest {
   }
 
   @Test
+  void onJava22ArraysAreMemorySegmentsToo() throws Exception {
+    Class<?> segments;
+    try {
+      segments = Class.forName("org.libappose.Segments");
+    } catch (ClassNotFoundException e) {
+      org.junit.jupiter.api.Assumptions.assumeTrue(false, "no versioned classes for Java 22 here");
+      return;
+    }
+    try (NDArray a = NDArray.create(DType.INT32, 5)) {
+      a.buffer().asIntBuffer().put(4, 99);
+      Object seg = segments.getMethod("of", NDArray.class).invoke(null, a);
+      Class<?> api = Class.forName("java.lang.foreign.MemorySegment");
+      assertEquals(20L, api.getMethod("byteSize").invoke(seg));
+      ByteBuffer view =
+          ((ByteBuffer) api.getMethod("asByteBuffer").invoke(seg))
+              .order(java.nio.ByteOrder.nativeOrder());
+      assertEquals(99, view.getInt(16));
+    }
+  }
+
+  @Test
   void sharedMemoryBlocksAreNamedSizedAndUnlinked() {
     SharedMemory shm = SharedMemory.create(1000);
     assertTrue(shm.rsize() >= 1000);
