@@ -2,8 +2,9 @@
 # The Java binding against appose-java's own client (0.9.0), in one run, all
 # driving the same appose==0.12.0 Python worker: the 2,000-task round trip
 # and 100,000 UPDATE events through JNI (on the default JDK and on a JDK
-# 22+), FFM (JDK 22+), and appose-java. Prints each figure and the ratios to
-# appose-java; asserts nothing. Not run by CI. About 2 minutes.
+# 22+), FFM (JDK 22+), and appose-java, with the C ABI from C
+# (tests/bench/client.c) as the reference. Prints each figure and the ratios
+# to appose-java; asserts nothing. Not run by CI. About 3 minutes.
 # Usage: bindings/java/bench/run.sh [ROUNDS]   (default 3; the median is kept)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
@@ -26,9 +27,12 @@ jar="$root/bindings/java/target/libappose-0.2.0.jar"
 javac --release 11 -cp "$jar" -d "$out/classes" bindings/java/bench/LibApposeClient.java
 (cd tests/bench/java && mvn -q dependency:copy-dependencies -DoutputDirectory="$out/appose-java")
 javac -cp "$out/appose-java/*" -d "$out/classes" tests/bench/JavaClient.java
+cc -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$out/c-client" tests/bench/client.c \
+  -Ltarget/release -Wl,-rpath,"$root/target/release" -lappose
 
 clients=("appose-java 0.9.0|java -cp $out/appose-java/*:$out/classes JavaClient"
   "libappose JNI, JDK $(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')|java -Dlibappose.bridge=jni -cp $jar:$out/classes LibApposeClient")
+clients+=("C ABI from C (reference)|$out/c-client")
 if [ -n "$jdk_ffm" ]; then
   v=$("$jdk_ffm/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
   clients+=("libappose JNI, JDK $v|$jdk_ffm/bin/java --enable-native-access=ALL-UNNAMED -Dlibappose.bridge=jni -cp $jar:$out/classes LibApposeClient"

@@ -191,6 +191,30 @@ class TaskTest {
   }
 
   @Test
+  void useAfterCloseIsAnErrorNeverACrash() throws Exception {
+    Service python = TestEnv.python().python();
+    WorkerObject o = (WorkerObject) python.task("object()").waitFor().result();
+    o.close();
+    ApposeException released = assertThrows(ApposeException.class, () -> o.attr("x"));
+    assertTrue(released.status() == ApposeException.INVALID_HANDLE
+        || released.status() == ApposeException.NULL_ARGUMENT, released.getMessage());
+    python.close(TestEnv.CLOSE);
+    ApposeException closed = assertThrows(ApposeException.class, () -> python.task("1"));
+    assertTrue(closed.status() == ApposeException.INVALID_HANDLE
+        || closed.status() == ApposeException.NULL_ARGUMENT, closed.getMessage());
+    assertEquals(-1, python.close(TestEnv.CLOSE));
+    NDArray a = NDArray.create(DType.FLOAT64, 8);
+    java.nio.DoubleBuffer view = a.buffer().asDoubleBuffer();
+    a.close();
+    try {
+      view.put(0, 1.0); // JNI: still mapped until the view goes; FFM: refused
+      assertEquals(1.0, view.get(0));
+    } catch (IllegalStateException expected) {
+      assertEquals("ffm", Appose.bridge());
+    }
+  }
+
+  @Test
   void badInputGetsAClearError() {
     ApposeException e =
         assertThrows(ApposeException.class, () -> Appose.wrap(new java.io.File("/no/such/dir")));
