@@ -815,8 +815,9 @@ enum appose_status appose_env_launch_args(const struct appose_env *env,
  * A Groovy worker service (not started): `java -cp <class path> <jvm_args>
  * org.apposed.appose.GroovyWorker`, `java` found in the environment. The
  * class path is built as appose-java builds it: the jars named by
- * `APPOSE_GROOVY_CLASSPATH` (`:`-separated, `dir/*` allowed) first, then
- * `classpath`; canonical paths, each once. `APPOSE_STATUS_NOT_FOUND`, naming
+ * `APPOSE_GROOVY_CLASSPATH` (`:`-separated; an element ending in `*` is
+ * every jar of its directory) first, then `classpath`; canonical paths,
+ * each once. `APPOSE_STATUS_NOT_FOUND`, naming
  * what is missing, when it lacks the GroovyWorker, Groovy or groovy-json
  * (not checked for an environment with a launcher prefix).
  */

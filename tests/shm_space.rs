@@ -147,3 +147,26 @@ fn without_fallocate_blocks_are_made_unreserved() {
     drop(a);
     assert_eq!(listing(), before);
 }
+
+#[test]
+fn an_absurd_size_is_refused_before_anything_is_reserved() {
+    // Run in a 16 MiB private tmpfs: were the size not checked first, the
+    // reservation would fill whatever /dev/shm it is given.
+    if !common::in_private_shm(
+        "an_absurd_size_is_refused_before_anything_is_reserved",
+        TMPFS,
+    ) {
+        return;
+    }
+    let before = listing();
+    for size in [1usize << 60, (TMPFS_BYTES as usize) + 4096] {
+        let err = SharedMemory::create(size).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+        assert!(
+            err.message().contains("more than is free"),
+            "not refused up front: {err}"
+        );
+        assert!(err.message().contains(&format!("{size} bytes")), "{err}");
+    }
+    assert_eq!(listing(), before);
+}

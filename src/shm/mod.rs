@@ -110,6 +110,20 @@ const RESERVE_STEP: usize = 64 << 20;
 /// Reserves the pages of a new block of `rsize` bytes, so that running out
 /// of space is this error rather than SIGBUS at the first write.
 fn reserve(fd: libc::c_int, name: &str, rsize: usize) -> Result<()> {
+    // A block larger than the free space is refused before anything is
+    // reserved: reserving up to the failure would first fill /dev/shm,
+    // which on a tmpfs as large as the memory gets processes killed (a
+    // request for 2^60 bytes did) before fallocate says ENOSPC.
+    if let Some(s) = space() {
+        if s.total > 0 && rsize as u64 > s.free {
+            return Err(no_space(
+                name,
+                rsize,
+                "No space left on device (more than is free)",
+                Some(s),
+            ));
+        }
+    }
     let mut done = 0;
     while done < rsize {
         let step = RESERVE_STEP.min(rsize - done);
