@@ -1,0 +1,103 @@
+'use strict';
+// Builders: make (or reuse) an environment, off the event loop.
+
+const { EventEmitter } = require('node:events');
+const { call, get, ApposeError } = require('./native');
+const { hub, emitSafely } = require('./hub');
+const { own } = require('./handles');
+const { Environment } = require('./environment');
+
+const EVENT_BUILD_PROGRESS = 2;
+const EVENT_BUILD_OUTPUT = 3;
+const EVENT_BUILD_ERROR = 4;
+const EVENT_BUILT = 5;
+
+/**
+ * Builds an environment ("uv", "pixi", "mamba", "custom", or "dynamic",
+ * which picks one from the content). Setters chain and take effect in
+ * order; `build()` resolves with the Environment without blocking the
+ * event loop (the tools run on a library thread; their events come
+ * through the queue). An EventEmitter of the build's 'progress' ({title,
+ * current, maximum}), 'output' and 'error' (one line each).
+ */
+class Builder extends EventEmitter {
+  constructor(kind = 'dynamic') {
+    super();
+    this.handle = get('appose_builder_new', kind);
+    own(this, 'appose_builder_free', this.handle);
+    // Set while a download (`url`) runs: later calls wait for it, in order.
+    this.pending = null;
+  }
+
+  /** Runs `fn` on the builder now, or after the download under way. */
+  set(fn, ...args) {
+    if (this.pending === null) {
+      call(fn, this.handle, ...args);
+    } else {
+      this.pending = this.pending.then(() => call(fn, this.handle, ...args));
+      this.pending.catch(() => {});
+    }
+    return this;
+  }
+
+  /** The environment's name: its directory under the envs root. */
+  name(name) { return this.set('appose_builder_name', name); }
+  /** The environment's directory (instead of `<envs root>/<name>`). */
+  base(dir) { return this.set('appose_builder_base', dir); }
+  /** Where named environments and downloaded tools live. */
+  envsRoot(dir) { return this.set('appose_builder_envs_root', dir); }
+  /** The description itself (pixi.toml, pyproject.toml, environment.yml or requirements.txt text). */
+  content(text) { return this.set('appose_builder_content', text); }
+  /** The description's format: "pixi.toml", "pyproject.toml", "environment.yml" or "requirements.txt". */
+  scheme(name) { return this.set('appose_builder_scheme', name); }
+  /** uv: adds a PyPI requirement. */
+  package(spec) { return this.set('appose_builder_package', spec); }
+  /** custom: adds a directory of executables. */
+  binPath(dir) { return this.set('appose_builder_bin_path', dir); }
+
+  /** Builds, or reuses the environment when unchanged. */
+  async build() {
+    await this.pending;
+    return this.run('appose_builder_build_async');
+  }
+
+  /** Deletes the environment, then builds it. */
+  async rebuild() {
+    await this.pending;
+    return this.run('appose_builder_rebuild_async');
+  }
+
+  run(fn) {
+    return new Promise((resolve, reject) => {
+      const tag = hub.register((ev) => {
+        switch (ev.kind) {
+          case EVENT_BUILD_PROGRESS:
+            emitSafely(this, 'progress', { title: ev.message, current: Number(ev.current), maximum: Number(ev.maximum) },
+              'build');
+            break;
+          case EVENT_BUILD_OUTPUT:
+            emitSafely(this, 'output', ev.message, 'build');
+            break;
+          case EVENT_BUILD_ERROR:
+            // 'error' without a listener would throw: these are lines, not failures.
+            if (this.listenerCount('error') > 0) emitSafely(this, 'error', ev.message, 'build');
+            break;
+          case EVENT_BUILT:
+            hub.done(tag);
+            if (ev.status === 0) resolve(new Environment(get('appose_env_clone', ev.env)));
+            else reject(new ApposeError(ev.status, ev.error ?? ''));
+            break;
+          default:
+        }
+      });
+      try {
+        call(fn, this.handle, hub.queue, tag);
+      } catch (e) {
+        hub.done(tag);
+        reject(e);
+      }
+    });
+  }
+}
+
+module.exports = { Builder };
