@@ -184,16 +184,35 @@ export const DTYPES: DType[];
 export function float16ToNumber(bits: number): number;
 export function numberToFloat16(x: number): number;
 
-/** Builds an environment; emits 'progress', 'output' and 'error' while it runs. */
+/**
+ * Builds an environment; emits 'progress', 'output' and 'error' while it
+ * runs. Setters chain and take effect in order (after a `url` download).
+ */
 export class Builder extends EventEmitter {
   constructor(kind?: 'uv' | 'pixi' | 'mamba' | 'custom' | 'dynamic');
   name(name: string): this;
   base(dir: string): this;
   envsRoot(dir: string): this;
   content(text: string): this;
-  scheme(name: string): this;
+  file(path: string): this;
+  /** Downloaded off the event loop; a failure rejects build(). */
+  url(url: string): this;
+  scheme(name: 'pixi.toml' | 'pyproject.toml' | 'environment.yml' | 'requirements.txt'): this;
+  channel(name: string): this;
+  flag(flag: string): this;
+  pythonVersion(version: string): this;
   package(spec: string): this;
+  conda(spec: string): this;
+  pypi(spec: string): this;
+  pixiEnvironment(name: string): this;
   binPath(dir: string): this;
+  appendSystemPath(): this;
+  toolMirror(baseUrl: string): this;
+  toolSha256(hex: string): this;
+  envVar(key: string, value: string): this;
+  /** Resolves with the tool's path. */
+  installTool(): Promise<string>;
+  delete(): Promise<void>;
   build(): Promise<Environment>;
   rebuild(): Promise<Environment>;
   on(event: 'progress', listener: (p: { title: string; current: number; maximum: number }) => void): this;

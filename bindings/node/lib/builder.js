@@ -2,7 +2,7 @@
 // Builders: make (or reuse) an environment, off the event loop.
 
 const { EventEmitter } = require('node:events');
-const { call, get, ApposeError } = require('./native');
+const { koffi, c, call, get, getAsync, callAsync, ApposeError } = require('./native');
 const { hub, emitSafely } = require('./hub');
 const { own } = require('./handles');
 const { Environment } = require('./environment');
@@ -48,12 +48,62 @@ class Builder extends EventEmitter {
   envsRoot(dir) { return this.set('appose_builder_envs_root', dir); }
   /** The description itself (pixi.toml, pyproject.toml, environment.yml or requirements.txt text). */
   content(text) { return this.set('appose_builder_content', text); }
+  /** Reads the description from a file (its name also gives the scheme). */
+  file(path) { return this.set('appose_builder_file', path); }
   /** The description's format: "pixi.toml", "pyproject.toml", "environment.yml" or "requirements.txt". */
   scheme(name) { return this.set('appose_builder_scheme', name); }
+  /** Adds a conda channel (pixi). */
+  channel(name) { return this.set('appose_builder_channel', name); }
+  /** Adds a flag to every tool command. */
+  flag(flag) { return this.set('appose_builder_flag', flag); }
+  /** uv: the venv's Python version. */
+  pythonVersion(version) { return this.set('appose_builder_python_version', version); }
   /** uv: adds a PyPI requirement. */
   package(spec) { return this.set('appose_builder_package', spec); }
+  /** pixi: adds a conda package. */
+  conda(spec) { return this.set('appose_builder_conda', spec); }
+  /** pixi: adds a PyPI package. */
+  pypi(spec) { return this.set('appose_builder_pypi', spec); }
+  /** pixi: the manifest's named environment to install and run. */
+  pixiEnvironment(name) { return this.set('appose_builder_pixi_environment', name); }
   /** custom: adds a directory of executables. */
   binPath(dir) { return this.set('appose_builder_bin_path', dir); }
+  /** custom: also searches the system PATH for executables. */
+  appendSystemPath() { return this.set('appose_builder_append_system_path'); }
+  /** Downloads tools from `<baseUrl>/<tool>/<version>/<file>` instead of their release hosts. */
+  toolMirror(baseUrl) { return this.set('appose_builder_tool_mirror', baseUrl); }
+  /** The SHA-256 (64 hex digits) a downloaded tool archive must have, for a mirror serving its own build. */
+  toolSha256(hex) { return this.set('appose_builder_tool_sha256', hex); }
+  /** Sets an environment variable for the tools and the environment's workers. */
+  envVar(key, value) { return this.set('appose_builder_env_var', key, value); }
+
+  /**
+   * Fetches the description from `url`. The download runs on libuv's
+   * thread pool; the calls after it wait for it, and `build()` fails with
+   * its error.
+   */
+  url(url) {
+    this.pending = (this.pending ?? Promise.resolve()).then(() => callAsync('appose_builder_url', this.handle, url));
+    this.pending.catch(() => {});
+    return this;
+  }
+
+  /** Installs the builder's tool (uv, pixi or micromamba) unless present; resolves with its path. */
+  async installTool() {
+    await this.pending;
+    const p = await getAsync('appose_builder_install_tool', this.handle);
+    try {
+      return koffi.decode(p, 'char', -1);
+    } finally {
+      c.appose_string_free(p);
+    }
+  }
+
+  /** Deletes the environment's directory (only a directory that is an environment). */
+  async delete() {
+    await this.pending;
+    await callAsync('appose_builder_delete', this.handle);
+  }
 
   /** Builds, or reuses the environment when unchanged. */
   async build() {
