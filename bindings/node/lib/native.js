@@ -11,7 +11,7 @@ const koffi = require('koffi');
 function libraryPath() {
   if (process.env.APPOSE_LIB) return process.env.APPOSE_LIB;
   const candidates = [
-    path.join(__dirname, '..', 'native', 'libappose.so'),
+    path.join(__dirname, '..', 'native', `${process.platform}-${process.arch}`, 'libappose.so'),
     path.resolve(__dirname, '..', '..', '..', 'target', 'release', 'libappose.so'),
     path.resolve(__dirname, '..', '..', '..', 'target', 'debug', 'libappose.so'),
   ];
