@@ -3,7 +3,7 @@
 
 const { EventEmitter } = require('node:events');
 const { koffi, c, call, get, getAsync, callAsync, ApposeError } = require('./native');
-const { hub, emitSafely } = require('./hub');
+const { hub, emitSafely, text } = require('./hub');
 const { own } = require('./handles');
 const { Environment } = require('./environment');
 
@@ -122,20 +122,20 @@ class Builder extends EventEmitter {
       const tag = hub.register((ev) => {
         switch (ev.kind) {
           case EVENT_BUILD_PROGRESS:
-            emitSafely(this, 'progress', { title: ev.message, current: Number(ev.current), maximum: Number(ev.maximum) },
+            emitSafely(this, 'progress', { title: text(ev.message), current: Number(ev.current), maximum: Number(ev.maximum) },
               'build');
             break;
           case EVENT_BUILD_OUTPUT:
-            emitSafely(this, 'output', ev.message, 'build');
+            emitSafely(this, 'output', text(ev.message), 'build');
             break;
           case EVENT_BUILD_ERROR:
             // 'error' without a listener would throw: these are lines, not failures.
-            if (this.listenerCount('error') > 0) emitSafely(this, 'error', ev.message, 'build');
+            if (this.listenerCount('error') > 0) emitSafely(this, 'error', text(ev.message), 'build');
             break;
           case EVENT_BUILT:
             hub.done(tag);
             if (ev.status === 0) resolve(new Environment(get('appose_env_clone', ev.env)));
-            else reject(new ApposeError(ev.status, ev.error ?? ''));
+            else reject(new ApposeError(ev.status, text(ev.error) ?? ''));
             break;
           default:
         }

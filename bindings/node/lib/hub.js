@@ -3,7 +3,7 @@
 // builds send their events here; the event loop takes them when the
 // queue's fd turns readable. No library thread ever calls into JS.
 
-const { koffi, c, Event, get } = require('./native');
+const { koffi, c, EventRaw, get } = require('./native');
 
 const hub = {
   queue: null,
@@ -47,25 +47,33 @@ const hub = {
     if (this.waiting.delete(tag) && this.waiting.size === 0) this.handle.unref();
   },
 
+  /**
+   * Takes every waiting event and hands each to its tag's handler. One
+   * take of all (max 0) empties the queue and its pipe, and an event that
+   * arrives afterwards makes the fd readable again, so one take per
+   * wake-up is enough (and lets the loop run between batches).
+   */
   drain() {
-    for (;;) {
-      const batch = get('appose_queue_take', this.queue, 0);
-      try {
-        const n = Number(c.appose_event_batch_len(batch));
-        if (n === 0) return;
-        // Handled before the batch is freed: what an event points to (its
-        // strings, its info map, a built environment) lives until then.
-        for (let i = 0; i < n; i++) {
-          const ev = koffi.decode(c.appose_event_batch_get(batch, i), Event);
-          const onEvent = this.waiting.get(Number(ev.tag));
-          if (onEvent) onEvent(ev);
-        }
-      } finally {
-        c.appose_event_batch_free(batch);
+    const batch = get('appose_queue_take', this.queue, 0);
+    try {
+      const n = Number(c.appose_event_batch_len(batch));
+      // Handled before the batch is freed: what an event points to (its
+      // strings, its info map, a built environment) lives until then.
+      for (let i = 0; i < n; i++) {
+        const ev = koffi.decode(c.appose_event_batch_get(batch, i), EventRaw);
+        const onEvent = this.waiting.get(Number(ev.tag));
+        if (onEvent) onEvent(ev);
       }
+    } finally {
+      c.appose_event_batch_free(batch);
     }
   },
 };
+
+/** The string an event field points to (undefined for NULL), valid while its batch lives. */
+function text(ptr) {
+  return ptr === null ? undefined : koffi.decode(ptr, 'char', -1);
+}
 
 /** Emits `name` on `emitter`; a listener that throws is reported as a process warning and the rest goes on. */
 function emitSafely(emitter, name, payload, what) {
@@ -77,4 +85,4 @@ function emitSafely(emitter, name, payload, what) {
   }
 }
 
-module.exports = { hub, emitSafely };
+module.exports = { hub, emitSafely, text };

@@ -52,6 +52,30 @@ const Event = koffi.struct('appose_event', {
   env: 'const void *',
 });
 
+// The same struct with its strings left as pointers, for readers that
+// decode only the strings they use (task_id, always set, is never needed
+// by the package: it routes by tag).
+const EventRaw = koffi.struct('appose_event_raw', {
+  size: 'size_t',
+  kind: 'int32_t',
+  response_type: 'int32_t',
+  task_status: 'int32_t',
+  status: 'int32_t',
+  has_current: 'int32_t',
+  has_maximum: 'int32_t',
+  exit_code: 'int32_t',
+  reserved: 'int32_t',
+  tag: 'uint64_t',
+  current: 'int64_t',
+  maximum: 'int64_t',
+  task_id: 'const void *',
+  message: 'const void *',
+  info_json: 'const void *',
+  info: 'const void *',
+  error: 'const void *',
+  env: 'const void *',
+});
+
 const declarations = [
   // library
   'const char *appose_version(void)',
@@ -261,5 +285,5 @@ function callAsync(name, ...args) {
 }
 
 module.exports = {
-  koffi, c, Event, ApposeError, call, get, getString, getAsync, callAsync, libraryPath, libPath,
+  koffi, c, Event, EventRaw, ApposeError, call, get, getString, getAsync, callAsync, libraryPath, libPath,
 };

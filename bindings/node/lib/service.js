@@ -2,7 +2,7 @@
 // Services: one worker process, its tasks, variables and calls.
 
 const { c, call, get, callAsync, ApposeError } = require('./native');
-const { hub } = require('./hub');
+const { hub, text } = require('./hub');
 const { own, disown } = require('./handles');
 const { Task } = require('./task');
 const { encodeInputs, withValues } = require('./value');
@@ -121,7 +121,7 @@ class Service {
         hub.done(tag);
         c.appose_service_free(handle);
         if (ev.status === 0) resolve(ev.exit_code);
-        else reject(new ApposeError(ev.status, ev.error ?? ''));
+        else reject(new ApposeError(ev.status, text(ev.error) ?? ''));
       });
       try {
         call('appose_service_close_async', handle, timeout, hub.queue, tag);

@@ -3,7 +3,7 @@
 
 const { EventEmitter } = require('node:events');
 const { c, call, get, getString } = require('./native');
-const { hub, emitSafely } = require('./hub');
+const { hub, emitSafely, text } = require('./hub');
 const { decodeMap } = require('./value');
 
 const RESPONSE = ['LAUNCH', 'UPDATE', 'COMPLETION', 'CANCELATION', 'FAILURE', 'CRASH'];
@@ -94,14 +94,15 @@ class Task extends EventEmitter {
   onEvent(ev) {
     const type = RESPONSE[ev.response_type];
     this.status = STATUS[ev.task_status];
+    const info = text(ev.info_json);
     const event = {
       type,
       status: this.status,
-      message: ev.message ?? undefined,
+      message: text(ev.message),
       current: ev.has_current ? Number(ev.current) : undefined,
       maximum: ev.has_maximum ? Number(ev.maximum) : undefined,
-      info: ev.info_json != null ? decodeMap(ev.info_json, ev.info, this.service) : undefined,
-      error: ev.error ?? undefined,
+      info: info !== undefined ? decodeMap(info, ev.info, this.service) : undefined,
+      error: text(ev.error),
     };
     const terminal = type !== 'LAUNCH' && type !== 'UPDATE';
     let outcome;
