@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
-const { Builder, ApposeError } = require('..');
+const { Builder, Environment, ApposeError } = require('..');
 const { ENV_DIR } = require('./helpers');
 
 test('a custom build resolves with an environment that runs workers', async () => {
@@ -225,5 +225,25 @@ test('appendSystemPath: a custom environment finds python on PATH', async () => 
   } finally {
     process.env.PATH = saved;
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a pixi environment: wrap refuses it (its tool may need a download), wrapAsync wraps it off the loop', async () => {
+  const root = tempRoot();
+  const saved = process.env.APPOSE_ENVS_DIR;
+  process.env.APPOSE_ENVS_DIR = root;
+  try {
+    pixiStandIn(root);
+    await new Builder('pixi').envsRoot(root).name('px').conda('python').pypi('appose==0.12.0').build();
+    const dir = path.join(root, 'px');
+    assert.throws(() => Environment.wrap(dir), /pixi environment.*wrapAsync/);
+    const env = await Environment.wrapAsync(dir);
+    assert.equal(env.base, fs.realpathSync(dir));
+    assert.equal(await runIn(env, '6 * 7'), 42);
+    assert.match(calls(root).at(-1), /^pixi run --manifest-path \S+px\/pixi\.toml /);
+  } finally {
+    if (saved === undefined) delete process.env.APPOSE_ENVS_DIR;
+    else process.env.APPOSE_ENVS_DIR = saved;
+    fs.rmSync(root, { recursive: true, force: true });
   }
 });
