@@ -42,24 +42,34 @@ class Service {
     const handle = this.live();
     const { json, map } = encodeInputs(inputs);
     const queue = options.queue ?? null;
+    const dispose = () => {
+      if (map !== undefined) c.appose_map_free(map);
+    };
     return this.run(() => {
       try {
         return map === undefined
           ? get('appose_service_task', handle, script, json, queue)
           : get('appose_service_task_map', handle, script, map, queue);
       } finally {
-        if (map !== undefined) c.appose_map_free(map);
+        dispose();
       }
-    });
+    }, dispose);
   }
 
-  /** A Task over the unstarted task `make()` gives, made once the worker runs. */
-  run(make) {
+  /**
+   * A Task over the unstarted task `make()` gives, made once the worker
+   * runs; `dispose()` releases what `make` would have used when the worker
+   * cannot start.
+   */
+  run(make, dispose = () => {}) {
     const task = new Task(this);
     if (this.started) {
       task.attach(make());
     } else {
-      this.start().then(() => task.attach(make())).catch((e) => task.fail(e));
+      this.start().then(() => task.attach(make()), (e) => {
+        dispose();
+        throw e;
+      }).catch((e) => task.fail(e));
     }
     return task;
   }
