@@ -301,9 +301,9 @@ test('tasks with events through the event queue, from ffi-napi, the loop never b
       // Many at once, on one queue.
       const many = await Promise.all(Array.from({ length: 100 }, (_, i) => runTask(api, q, service,
         `task.update('half', current=${i})\ntask.outputs['result'] = ${i} * 2`)));
-      many.forEach(({ events, result }, i) => {
-        assert.equal(result, i * 2);
-        assert.deepEqual(events.map((e) => e.type), ['LAUNCH', 'UPDATE', 'COMPLETION']);
+      many.forEach((one, i) => {
+        assert.equal(one.result, i * 2);
+        assert.deepEqual(one.events.map((e) => e.type), ['LAUNCH', 'UPDATE', 'COMPLETION']);
       });
 
       // A failure carries the worker's traceback.

@@ -47,7 +47,7 @@ class Builder extends EventEmitter {
   /** Where named environments and downloaded tools live. */
   envsRoot(dir) { return this.set('appose_builder_envs_root', dir); }
   /** The description itself (pixi.toml, pyproject.toml, environment.yml or requirements.txt text). */
-  content(text) { return this.set('appose_builder_content', text); }
+  content(description) { return this.set('appose_builder_content', description); }
   /** Reads the description from a file (its name also gives the scheme). */
   file(path) { return this.set('appose_builder_file', path); }
   /** The description's format: "pixi.toml", "pyproject.toml", "environment.yml" or "requirements.txt". */

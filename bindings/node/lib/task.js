@@ -128,11 +128,11 @@ class Task extends EventEmitter {
   }
 
   readOutputs() {
-    const text = getString('appose_task_outputs_json', this.handle);
-    if (!text.includes('"appose_type"')) return decodeMap(text, null, this.service);
+    const json = getString('appose_task_outputs_json', this.handle);
+    if (!json.includes('"appose_type"')) return decodeMap(json, null, this.service);
     const map = get('appose_task_outputs', this.handle);
     try {
-      return decodeMap(text, map, this.service);
+      return decodeMap(json, map, this.service);
     } finally {
       c.appose_map_free(map);
     }
