@@ -3,7 +3,8 @@
 # Python test environment is made by tests/support/python-env.sh).
 #   1. cargo test: Rust unit and integration tests, the C programs
 #   2. node --test: the C ABI driven from Node through koffi (tests/node) and
-#      the Node package (bindings/node)
+#      through ffi-napi (tests/node-ffi-napi), and the Node package
+#      (bindings/node)
 #   3. ctest: the C and C++ (GoogleTest) suites, built with CMake
 #   4. consumers of an installed libappose: find_package and pkg-config
 #   5. mvn: the Java binding's JUnit suite on the default JDK through JNI
@@ -23,14 +24,22 @@ mkdir -p "$target/tmp"
 : > "$skipped"
 cargo test --features fault-injection
 
-# The Node tests load the library cargo just built; npm only fetches koffi
-# (its prebuilt binary: install scripts never run, nothing is compiled).
+# The Node tests load the library cargo just built; npm only fetches koffi,
+# and ffi-napi with ref-napi (their prebuilt binaries: install scripts never
+# run, nothing is compiled; ffi-napi's source build fails on Node 20).
 # bindings/node is the Node package; tests/node drives the raw C ABI with
-# the package's declarations (so the package is installed first).
-for dir in bindings/node tests/node; do
+# the package's declarations (so the package is installed first);
+# tests/node-ffi-napi drives it through ffi-napi and the event queue.
+for dir in bindings/node tests/node tests/node-ffi-napi; do
   (
     cd "$dir"
-    npm ci --no-audit --no-fund --prefer-offline --ignore-scripts --loglevel=error
+    if [ "$dir" = tests/node-ffi-napi ]; then
+      # Without it the test reports itself skipped, with the reason.
+      npm install --no-audit --no-fund --prefer-offline --ignore-scripts --loglevel=error ||
+        echo "ffi-napi could not be installed: tests/node-ffi-napi will report itself skipped" >&2
+    else
+      npm ci --no-audit --no-fund --prefer-offline --ignore-scripts --loglevel=error
+    fi
     APPOSE_LIB="$target/debug/libappose.so" APPOSE_TEST_PYTHON_ENV="$target/tmp/python-env" \
       timeout 300 node --test --test-reporter=tap
   )

@@ -1,15 +1,42 @@
 'use strict';
 // JSON as the workers write it, read exactly: NaN, Infinity and -Infinity
 // as numbers, integers beyond 2^53 as BigInt (JSON.parse would round them,
-// and refuses the non-finite literals).
+// and refuses the non-finite literals). And the way back: BigInt as its
+// digits, the non-finite numbers as the literals Python reads.
+
+/** Objects that travel in their own form (arrays, blocks, worker objects) give it under this key. */
+const ENCODE = Symbol('appose.encode');
+
+// Text JSON.parse reads exactly: no non-finite literal and no run of 16
+// digits (every integer of 15 digits or fewer is a safe integer). Anything
+// else, including such text inside a string, takes the exact reader.
+const MAYBE_INEXACT = /NaN|Infinity|\d{16}/;
+const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+const LITERALS = [['true', true], ['false', false], ['null', null],
+  ['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]];
 
 function parse(text) {
+  if (!MAYBE_INEXACT.test(text)) return JSON.parse(text);
   let i = 0;
   const ws = () => {
-    while (i < text.length && ' \t\r\n'.includes(text[i])) i++;
+    for (;;) {
+      const ch = text.charCodeAt(i);
+      if (ch === 32 || ch === 9 || ch === 10 || ch === 13) i++;
+      else return;
+    }
   };
   const fail = (what) => {
     throw new SyntaxError(`${what} at offset ${i} of the worker's JSON`);
+  };
+  const string = () => {
+    // A JSON string from the opening quote to its closing one: JSON.parse
+    // reads it (escapes included).
+    const start = i;
+    i++;
+    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    if (i >= text.length) fail('an unterminated string');
+    i++;
+    return JSON.parse(text.slice(start, i));
   };
   const value = () => {
     ws();
@@ -46,26 +73,18 @@ function parse(text) {
       }
     }
     if (ch === '"') return string();
-    for (const [lit, v] of [['true', true], ['false', false], ['null', null],
-      ['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]) {
+    for (const [lit, v] of LITERALS) {
       if (text.startsWith(lit, i)) { i += lit.length; return v; }
     }
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
     if (!m) fail('a value expected');
     i += m[0].length;
-    if (!m[2] && !m[3]) {
+    if (m[1] === undefined && m[2] === undefined) {
       const n = Number(m[0]);
       return Number.isSafeInteger(n) ? n : BigInt(m[0]);
     }
     return Number(m[0]);
-  };
-  const string = () => {
-    // The worker's strings are ASCII-escaped JSON strings: JSON.parse reads one.
-    const start = i;
-    i++;
-    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-    i++;
-    return JSON.parse(text.slice(start, i));
   };
   const v = value();
   ws();
@@ -73,21 +92,48 @@ function parse(text) {
   return v;
 }
 
-/** JSON text of a value for the worker: BigInt as its digits, NaN and the infinities as bare literals. */
-function stringify(v) {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number') {
-    if (Number.isNaN(v)) return 'NaN';
-    if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
-    return JSON.stringify(v);
-  }
-  if (typeof v === 'string' || typeof v === 'boolean') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(stringify).join(',')}]`;
-  if (typeof v === 'object') {
-    return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${stringify(x)}`).join(',')}}`;
-  }
-  throw new TypeError(`cannot send a ${typeof v} to a worker`);
+function number(v) {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
+  // JSON.stringify writes -0 as 0, which Python reads as the integer 0.
+  if (Object.is(v, -0)) return '-0.0';
+  return JSON.stringify(v);
 }
 
-module.exports = { parse, stringify };
+/**
+ * JSON text of a value for the worker: BigInt as its digits, NaN and the
+ * infinities as bare literals, typed arrays as lists, objects with an
+ * [ENCODE] method (NDArray, SharedMemory, WorkerObject) in their
+ * `appose_type` form. `found`, when given, receives each such object.
+ */
+function stringify(v, found) {
+  if (v === null || v === undefined) return 'null';
+  switch (typeof v) {
+    case 'bigint': return v.toString();
+    case 'number': return number(v);
+    case 'string':
+    case 'boolean': return JSON.stringify(v);
+    case 'object': break;
+    // A worker object's proxy is a function.
+    case 'function': if (typeof v[ENCODE] === 'function') break;
+    // falls through
+    default: throw new TypeError(`cannot send a ${typeof v} to a worker`);
+  }
+  if (typeof v[ENCODE] === 'function') {
+    if (found) found.push(v);
+    return v[ENCODE]();
+  }
+  if (Array.isArray(v)) return `[${v.map((x) => stringify(x, found)).join(',')}]`;
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+    // A copy, as a list: only an NDArray is shared.
+    return `[${Array.from(v, (x) => (typeof x === 'bigint' ? x.toString() : number(x))).join(',')}]`;
+  }
+  if (typeof v.toJSON === 'function') return stringify(v.toJSON(), found);
+  const members = [];
+  for (const [k, x] of Object.entries(v)) {
+    if (x !== undefined && typeof x !== 'function') members.push(`${JSON.stringify(k)}:${stringify(x, found)}`);
+  }
+  return `{${members.join(',')}}`;
+}
+
+module.exports = { parse, stringify, ENCODE };

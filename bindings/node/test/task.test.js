@@ -101,21 +101,34 @@ test('1,000 concurrent tasks from one event loop, the loop never blocked', async
   assert.ok(p99 < 100, `event-loop delay p99 ${p99} ms`);
 });
 
-test('a listener that throws is reported and the task goes on', async () => {
+test('a listener that throws is reported, and the task, the service and the process go on', async () => {
   const svc = python();
   const warnings = [];
   const onWarning = (w) => warnings.push(w);
+  const uncaught = [];
+  const onUncaught = (e) => uncaught.push(e);
   process.on('warning', onWarning);
+  process.on('uncaughtException', onUncaught);
   try {
     const t = svc.task("task.update('x')\ntask.outputs['result'] = 1");
     t.on('update', () => {
       throw new Error('listener bug');
     });
+    let completed = false;
+    t.on('completion', () => {
+      throw new Error('another bug');
+    });
+    t.on('event', (e) => { completed ||= e.type === 'COMPLETION'; });
     assert.equal(await t, 1);
+    assert.ok(completed, 'the task still delivered its events');
     await new Promise((r) => setImmediate(r));
-    assert.ok(warnings.some((w) => /listener bug/.test(w.message)), 'the throw is reported');
+    assert.ok(warnings.some((w) => w.code === 'APPOSE_LISTENER' && /listener bug/.test(w.message)), 'the throw is reported');
+    assert.ok(warnings.some((w) => /another bug/.test(w.message)));
+    assert.equal(await svc.task('2 + 2'), 4, 'the service goes on');
+    assert.deepEqual(uncaught, []);
   } finally {
     process.off('warning', onWarning);
+    process.off('uncaughtException', onUncaught);
     await svc.close();
   }
 });
