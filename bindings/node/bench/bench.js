@@ -40,8 +40,7 @@ function buildClient() {
   fs.mkdirSync(out, { recursive: true });
   const exe = path.join(out, 'client');
   const libDir = path.dirname(fs.realpathSync(libraryPath));
-  // -Wno-comment: the header's doc comments may hold a `dir/*`.
-  execFileSync('cc', ['-O2', '-std=c11', '-Wall', '-Wextra', '-Wno-comment', '-Werror', `-I${path.join(root, 'include')}`,
+  execFileSync('cc', ['-O2', '-std=c11', '-Wall', '-Wextra', '-Werror', `-I${path.join(root, 'include')}`,
     '-o', exe, path.join(root, 'tests', 'bench', 'client.c'),
     `-L${libDir}`, `-Wl,-rpath,${libDir}`, '-lappose'], { stdio: 'inherit' });
   return exe;
