@@ -60,7 +60,7 @@ bash tests/consumer/run.sh "$build" "$root/target/tmp/python-env"
 # Maven builds only the JNI glue (with the CMake project above) and loads the
 # library built above. The Groovy tests need appose-java's jars.
 bash tests/support/groovy-deps.sh "$target/tmp/groovy-deps"
-java_args=(-q -B -f bindings/java verify -Dappose.test.python="$target/tmp/python-env"
+java_args=(-q -B -Dstyle.color=never -f bindings/java verify -Dappose.test.python="$target/tmp/python-env"
   -Dappose.test.groovy="$target/tmp/groovy-deps")
 if jdk=$(bash bindings/java/toolchains.sh "$target/java-toolchains.xml"); then
   echo "java: the FFM bridge is tested on JDK $jdk"
@@ -74,7 +74,7 @@ timeout 1500 mvn "${java_args[@]}" || java_rc=$?
 # Surefire's counts, for the summary (skipped tests are not passes).
 cat bindings/java/target/surefire-reports*/TEST-*.xml 2> /dev/null |
   sed -n 's/.*<testsuite .*tests="\([0-9]*\)".*errors="\([0-9]*\)".*skipped="\([0-9]*\)".*failures="\([0-9]*\)".*/\1 \2 \3 \4/p' |
-  awk '{t += $1; e += $2; s += $3; f += $4} END {printf "java: %d passed, %d failed, %d skipped\n", t - e - s - f, e + f, s}'
+  awk '{t += $1; e += $2; s += $3; f += $4} END {printf "\njava: %d passed, %d failed, %d skipped\n", t - e - s - f, e + f, s}'
 [ "$java_rc" -eq 0 ] || exit "$java_rc"
 
 # Counted among the passes above (cargo reports them "ok"): say which.
