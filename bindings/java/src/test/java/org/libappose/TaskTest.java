@@ -191,6 +191,47 @@ class TaskTest {
   }
 
   @Test
+  void aListenerThatBlocksDoesNotHangClose() throws Exception {
+    Service python = TestEnv.python().python();
+    java.util.concurrent.CountDownLatch inListener = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Task stuck =
+        python
+            .task("task.update('x')\ntask.outputs['v'] = 1")
+            .listen(
+                e -> {
+                  if (e.responseType == ResponseType.UPDATE) {
+                    inListener.countDown();
+                    try {
+                      release.await();
+                    } catch (InterruptedException ex) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }
+                });
+    stuck.start();
+    assertTrue(inListener.await(30, TimeUnit.SECONDS));
+    long pid = python.pid();
+    long t0 = System.nanoTime();
+    // The worker ends, but the listener still runs: close says so, in time.
+    ApposeException busy =
+        assertThrows(ApposeException.class, () -> python.close(java.time.Duration.ofMillis(500)));
+    long took = System.nanoTime() - t0;
+    assertEquals(ApposeException.LISTENER_BUSY, busy.status(), busy.getMessage());
+    assertTrue(busy.getMessage().contains("listener was still running"), busy.getMessage());
+    release.countDown();
+    assertTrue(took < TimeUnit.SECONDS.toNanos(30), "close took " + took / 1e6 + " ms");
+    assertTrue(stuck.waitFor(30, TimeUnit.SECONDS));
+    assertTrue(stuck.status().isFinished());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+  }
+
+  @Test
   void useAfterCloseIsAnErrorNeverACrash() throws Exception {
     Service python = TestEnv.python().python();
     WorkerObject o = (WorkerObject) python.task("object()").waitFor().result();
