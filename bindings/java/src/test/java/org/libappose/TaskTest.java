@@ -190,6 +190,28 @@ class TaskTest {
     }
   }
 
+  /** A finished task with a listener, referenced weakly only. */
+  private static java.lang.ref.WeakReference<Task> finishedTask(Service python) throws Exception {
+    Task t = python.task("task.update('x')").listen(e -> {}).waitFor();
+    assertEquals(TaskStatus.COMPLETE, t.status());
+    return new java.lang.ref.WeakReference<>(t);
+  }
+
+  @Test
+  void theLibraryLetsGoOfListenersAfterTheLastEvent() throws Exception {
+    try (Service python = TestEnv.python().python()) {
+      java.lang.ref.WeakReference<Task> ref = finishedTask(python);
+      // The native side held the listener (a JNI global reference, or the
+      // FFM bridge's table entry) until userdata_free: then it can go.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (ref.get() != null && System.nanoTime() < deadline) {
+        System.gc();
+        Thread.sleep(20);
+      }
+      assertNull(ref.get(), "the task and its listener are still held");
+    }
+  }
+
   @Test
   void aListenerThatBlocksDoesNotHangClose() throws Exception {
     Service python = TestEnv.python().python();
