@@ -60,7 +60,7 @@ public final class Service implements AutoCloseable {
     return task(script, null, null);
   }
 
-  public Task task(String script, Map<String, Object> inputs) {
+  public Task task(String script, Map<String, ?> inputs) {
     return task(script, inputs, null);
   }
 
@@ -68,10 +68,10 @@ public final class Service implements AutoCloseable {
    * A task (not started) running {@code script} with {@code inputs} on
    * {@code queue} (null, or {@code "main"} for the worker's main thread).
    */
-  public Task task(String script, Map<String, Object> inputs, String queue) {
+  public Task task(String script, Map<String, ?> inputs, String queue) {
     String json = inputs == null || inputs.isEmpty() ? null : Json.write(inputs);
     long t = Native.bridge().serviceTask(handle(), script, json, queue);
-    return new Task(this, t, script, inputs, queue);
+    return new Task(this, t, script, inputs == null ? null : new java.util.LinkedHashMap<>(inputs), queue);
   }
 
   /**
