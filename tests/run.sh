@@ -76,6 +76,14 @@ cat bindings/java/target/surefire-reports*/TEST-*.xml 2> /dev/null |
   sed -n 's/.*<testsuite .*tests="\([0-9]*\)".*errors="\([0-9]*\)".*skipped="\([0-9]*\)".*failures="\([0-9]*\)".*/\1 \2 \3 \4/p' |
   awk '{t += $1; e += $2; s += $3; f += $4} END {printf "\njava: %d passed, %d failed, %d skipped\n", t - e - s - f, e + f, s}'
 [ "$java_rc" -eq 0 ] || exit "$java_rc"
+# The Java README's example compiles against the jar (it builds a uv
+# environment from PyPI, so it is compiled, not run).
+example="$target/tmp/java-readme-example"
+rm -rf "$example" && mkdir -p "$example"
+sed -n '/^```java$/,/^```$/p' bindings/java/README.md | sed '1d;$d' |
+  sed -n '/^import java.io.File;/,$p' | sed '/^```/,$d' > "$example/Example.java"
+javac -Xlint:all -Werror -cp bindings/java/target/libappose-0.2.0.jar -d "$example" "$example/Example.java"
+echo "java: the README's example compiles"
 
 # Counted among the passes above (cargo reports them "ok"): say which.
 echo "skipped: $(grep -c . "$skipped" || true)"
