@@ -31,7 +31,7 @@ for (const name of ['appose_env', 'appose_service', 'appose_task', 'appose_queue
 }
 
 // struct appose_event, field by field as in appose.h (no padding).
-const Event = koffi.struct('appose_event', {
+const EVENT_FIELDS = {
   size: 'size_t',
   kind: 'int32_t',
   response_type: 'int32_t',
@@ -50,31 +50,14 @@ const Event = koffi.struct('appose_event', {
   info: 'const void *',
   error: 'const char *',
   env: 'const void *',
-});
+};
+const Event = koffi.struct('appose_event', EVENT_FIELDS);
 
 // The same struct with its strings left as pointers, for readers that
 // decode only the strings they use (task_id, always set, is never needed
 // by the package: it routes by tag).
-const EventRaw = koffi.struct('appose_event_raw', {
-  size: 'size_t',
-  kind: 'int32_t',
-  response_type: 'int32_t',
-  task_status: 'int32_t',
-  status: 'int32_t',
-  has_current: 'int32_t',
-  has_maximum: 'int32_t',
-  exit_code: 'int32_t',
-  reserved: 'int32_t',
-  tag: 'uint64_t',
-  current: 'int64_t',
-  maximum: 'int64_t',
-  task_id: 'const void *',
-  message: 'const void *',
-  info_json: 'const void *',
-  info: 'const void *',
-  error: 'const void *',
-  env: 'const void *',
-});
+const EventRaw = koffi.struct('appose_event_raw', Object.fromEntries(
+  Object.entries(EVENT_FIELDS).map(([k, t]) => [k, t === 'const char *' ? 'const void *' : t])));
 
 const declarations = [
   // library
