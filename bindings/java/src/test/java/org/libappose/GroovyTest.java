@@ -44,4 +44,18 @@ class GroovyTest {
       assertEquals(20L, ((Number) groovy.getVar("n")).longValue());
     }
   }
+
+  @Test
+  void theWorkerJarsAreFoundOnTheClassPathAsApposeJavaDoes() throws Exception {
+    // appose-java is a test dependency: no class path given, none in the
+    // environment variable; the binding finds GroovyWorker's jars itself.
+    List<String> found = GroovyJars.find();
+    assertTrue(found.stream().anyMatch(p -> p.contains("appose-0.9.0")), found.toString());
+    assertTrue(found.stream().anyMatch(p -> p.contains("groovy-json")), found.toString());
+    try (Service groovy = Appose.system().groovy()) {
+      Task t = groovy.task("task.outputs['sum'] = 20 + 22").waitFor();
+      assertEquals(TaskStatus.COMPLETE, t.status(), t.error());
+      assertEquals(42L, ((Number) t.outputs().get("sum")).longValue());
+    }
+  }
 }
