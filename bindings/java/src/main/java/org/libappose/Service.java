@@ -41,10 +41,13 @@ public final class Service implements AutoCloseable {
         .serviceDebug(
             handle(),
             line -> {
+              Task.IN_LISTENER.set(Boolean.TRUE);
               try {
                 listener.accept(line);
               } catch (Throwable t) {
                 System.err.println("libappose: a debug listener threw: " + t);
+              } finally {
+                Task.IN_LISTENER.remove();
               }
             });
     return this;

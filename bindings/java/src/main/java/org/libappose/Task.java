@@ -74,6 +74,24 @@ public final class Task {
     }
   }
 
+  /** Set while this thread runs task listeners (a service's dispatcher). */
+  static final ThreadLocal<Boolean> IN_LISTENER = new ThreadLocal<>();
+
+  /**
+   * Refuses to wait inside a listener, as the C ABI refuses blocking calls
+   * in callbacks: the task waited for may need the very dispatcher thread
+   * the listener holds, which would then never come back.
+   */
+  private static void refuseInListener(String what) {
+    if (IN_LISTENER.get() != null) {
+      throw new ApposeException(
+          ApposeException.REENTRANT,
+          what + " inside a task listener could wait forever for the thread the listener runs"
+              + " on: start the task there and wait for it elsewhere, or use future() with a"
+              + " callback (thenAccept)");
+    }
+  }
+
   /** How long one native wait lasts at most, so that an interrupt is seen. */
   private static final long WAIT_SLICE_MS = 100;
 
@@ -129,13 +147,18 @@ public final class Task {
               hasMaximum ? maximum : null,
               infoJson,
               error);
-      for (Consumer<TaskEvent> l : listeners) {
-        try {
-          l.accept(event);
-        } catch (Throwable t) {
-          if (listenerError == null) listenerError = t;
-          System.err.println("libappose: a task listener threw: " + t);
+      IN_LISTENER.set(Boolean.TRUE);
+      try {
+        for (Consumer<TaskEvent> l : listeners) {
+          try {
+            l.accept(event);
+          } catch (Throwable t) {
+            if (listenerError == null) listenerError = t;
+            System.err.println("libappose: a task listener threw: " + t);
+          }
         }
+      } finally {
+        IN_LISTENER.remove();
       }
       if (type.isTerminal()) done.complete(Task.this);
     }
@@ -179,6 +202,7 @@ public final class Task {
 
   /** Starts the task if needed and waits until it has finished. */
   public Task waitFor() throws InterruptedException {
+    refuseInListener("waitFor");
     if (waitNatively(-1) != null) return this;
     start();
     try {
@@ -194,6 +218,7 @@ public final class Task {
    * time ran out (the task goes on).
    */
   public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
+    refuseInListener("waitFor");
     Boolean ended = waitNatively(unit.toMillis(timeout));
     if (ended != null) return ended;
     start();

@@ -213,6 +213,32 @@ class TaskTest {
   }
 
   @Test
+  void waitingInsideAListenerIsRefusedNotAHang() throws Exception {
+    try (Service python = TestEnv.python().python()) {
+      Task other = python.task("task.outputs['v'] = 2").listen(e -> {});
+      Task task =
+          python
+              .task("task.update('x')")
+              .listen(
+                  e -> {
+                    if (e.responseType != ResponseType.UPDATE) return;
+                    try {
+                      other.waitFor(); // would need this very dispatcher thread
+                    } catch (InterruptedException ex) {
+                      Thread.currentThread().interrupt();
+                    }
+                  });
+      assertTrue(task.waitFor(30, TimeUnit.SECONDS), "the listener hung the dispatcher");
+      ApposeException refused = (ApposeException) task.listenerError();
+      assertEquals(ApposeException.REENTRANT, refused.status(), refused.getMessage());
+      assertTrue(refused.getMessage().contains("inside a task listener"), refused.getMessage());
+      // Outside the listener, waiting works; so do calls.
+      assertTrue(other.waitFor(30, TimeUnit.SECONDS));
+      assertEquals(2L, other.outputs().get("v"));
+    }
+  }
+
+  @Test
   void aListenerThatBlocksDoesNotHangClose() throws Exception {
     Service python = TestEnv.python().python();
     java.util.concurrent.CountDownLatch inListener = new java.util.concurrent.CountDownLatch(1);
