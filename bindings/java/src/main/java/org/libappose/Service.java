@@ -77,14 +77,19 @@ public final class Service implements AutoCloseable {
     return new Task(this, t, script, inputs == null ? null : new java.util.LinkedHashMap<>(inputs), queue);
   }
 
+  /** How long {@link #close()} lets the worker finish before killing it. */
+  public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
   /**
-   * Closes the worker's input and waits for it to exit, without a time
-   * limit, as appose-java does; then frees the service. Returns its exit
-   * code.
+   * Closes the worker's input and waits up to {@link
+   * #DEFAULT_CLOSE_TIMEOUT} for it to exit, then kills its process tree;
+   * frees the service. (appose-java's close only closes the input and
+   * returns; waiting, bounded, means nothing outlives the close.) Use {@code
+   * close(null)} to wait without a limit.
    */
   @Override
   public void close() {
-    close(null);
+    close(DEFAULT_CLOSE_TIMEOUT);
   }
 
   /**

@@ -138,6 +138,23 @@ class TaskTest {
   }
 
   @Test
+  void closeWithoutATimeoutIsBoundedAndKillsABusyWorker() throws Exception {
+    Service python = TestEnv.python().python();
+    Task busy = python.task("import time\ntask.update('busy')\ntime.sleep(120)");
+    List<TaskEvent> events = Collections.synchronizedList(new ArrayList<>());
+    busy.listen(events::add).start();
+    while (events.size() < 2) Thread.sleep(5);
+    long pid = python.pid();
+    long t0 = System.nanoTime();
+    python.close(); // try-with-resources' close: bounded, never a hang
+    long took = System.nanoTime() - t0;
+    assertTrue(took < TimeUnit.SECONDS.toNanos(60), "close took " + took / 1e9 + " s");
+    assertTrue(busy.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(TaskStatus.CRASHED, busy.status());
+    assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+  }
+
+  @Test
   void valuesStayExact() throws Exception {
     try (Service python = TestEnv.python().python()) {
       Map<String, Object> inputs = new LinkedHashMap<>();
