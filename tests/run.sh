@@ -80,8 +80,7 @@ cat bindings/java/target/surefire-reports*/TEST-*.xml 2> /dev/null |
 # environment from PyPI, so it is compiled, not run).
 example="$target/tmp/java-readme-example"
 rm -rf "$example" && mkdir -p "$example"
-sed -n '/^```java$/,/^```$/p' bindings/java/README.md | sed '1d;$d' |
-  sed -n '/^import java.io.File;/,$p' | sed '/^```/,$d' > "$example/Example.java"
+sed -n '/^```java$/,/^```$/{/^```/d;p}' bindings/java/README.md > "$example/Example.java"
 javac -Xlint:all -Werror -cp bindings/java/target/libappose-0.2.0.jar -d "$example" "$example/Example.java"
 echo "java: the README's example compiles"
 

@@ -138,16 +138,9 @@ fn reserve(fd: libc::c_int, name: &str, rsize: usize) -> Result<()> {
         match err.raw_os_error() {
             Some(libc::EINTR) => continue,
             // Not a tmpfs (ramfs has no size limit, other filesystems may
-            // lack fallocate): check the free space at least, as nothing
-            // can be reserved.
-            Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => {
-                return match space() {
-                    Some(s) if s.total > 0 && s.free < rsize as u64 => {
-                        Err(no_space(name, rsize, "not enough free space", Some(s)))
-                    }
-                    _ => Ok(()),
-                };
-            }
+            // lack fallocate): nothing can be reserved; the free space was
+            // checked above.
+            Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => return Ok(()),
             Some(libc::ENOSPC) | Some(libc::ENOMEM) => {
                 return Err(no_space(name, rsize, &err.to_string(), space()))
             }

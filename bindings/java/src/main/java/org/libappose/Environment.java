@@ -1,6 +1,5 @@
 package org.libappose;
 
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import org.libappose.internal.Bridge;
@@ -72,9 +71,5 @@ public final class Environment {
   @Override
   public String toString() {
     return "Environment[" + base() + "]";
-  }
-
-  static List<String> list(String... a) {
-    return Arrays.asList(a);
   }
 }

@@ -2,6 +2,7 @@ package org.libappose;
 
 import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicLong;
+import org.libappose.internal.Cleaners;
 
 /**
  * A native handle owned by a Java object: freed once, by {@link #close()} or
@@ -9,7 +10,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * library answers with INVALID_HANDLE (never a crash).
  */
 final class Handle implements AutoCloseable {
-  private static final Cleaner CLEANER = Cleaner.create();
 
   private final State state;
   private final Cleaner.Cleanable cleanable;
@@ -32,7 +32,7 @@ final class Handle implements AutoCloseable {
 
   Handle(Object owner, int kind, long handle) {
     this.state = new State(kind, handle);
-    this.cleanable = CLEANER.register(owner, state);
+    this.cleanable = Cleaners.CLEANER.register(owner, state);
   }
 
   long get() {

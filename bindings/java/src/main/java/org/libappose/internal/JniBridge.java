@@ -1,6 +1,5 @@
 package org.libappose.internal;
 
-import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -10,8 +9,6 @@ import java.nio.charset.StandardCharsets;
  * byte arrays, so every code point arrives exactly.
  */
 public final class JniBridge implements Bridge {
-  static final Cleaner CLEANER = Cleaner.create();
-
   public JniBridge() {
     // libappose first: the glue then finds it loaded under its SONAME.
     System.load(NativeLibraries.library().toString());
@@ -288,7 +285,7 @@ public final class JniBridge implements Bridge {
     // Views of a direct buffer keep it reachable, so the memory stays
     // mapped while any of them is in use; a JNI buffer cannot be made to
     // fail safely, so close() leaves the freeing to the cleaner.
-    CLEANER.register(buffer, () -> nFree(freeKind, handle));
+    Cleaners.CLEANER.register(buffer, () -> nFree(freeKind, handle));
     return new Mapping() {
       @Override
       public ByteBuffer buffer() {

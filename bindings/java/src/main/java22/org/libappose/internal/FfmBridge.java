@@ -14,7 +14,6 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +30,6 @@ import org.libappose.ApposeException;
  */
 public final class FfmBridge implements Bridge {
   private static final Linker LINKER = Linker.nativeLinker();
-  private static final Cleaner CLEANER = Cleaner.create();
   private static final Map<Long, Object> LISTENERS = new ConcurrentHashMap<>();
   private static final AtomicLong NEXT_ID = new AtomicLong(1);
 
@@ -760,7 +758,7 @@ public final class FfmBridge implements Bridge {
         () -> {
           if (closed.compareAndSet(false, true)) arena.close();
         };
-    CLEANER.register(buffer, release);
+    Cleaners.CLEANER.register(buffer, release);
     return new Mapping() {
       @Override
       public ByteBuffer buffer() {
